@@ -1,0 +1,69 @@
+"""Integration: collect + segment on ../shared/samples/talking_heads, run as DVC runs them (papermill, params injected).
+
+Checks the acceptance of the spine on real clips: every input file has a collect row and every candidate segment a
+segments row; clips shorter than 5 s are dropped for duration; clips without speech (samples.csv speech ratio ~0, or no
+audio track) are dropped for speech.
+"""
+import json
+from pathlib import Path
+import pandas as pd
+import papermill as pm
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.fixture(scope='module')
+def run(samples, tmp_path_factory):
+    work = tmp_path_factory.mktemp('samples_run')
+    params = yaml.safe_load((ROOT/'params.yaml').read_text())
+    params['common'] = dict(params['common'], data_dir=str(work/'data'), n_workers=2)
+    params['collect'] = dict(params['collect'], source='folder', folder=dict(params['collect']['folder'], path=str(samples)))
+    for nb in ('10_collect', '20_segment'):
+        pm.execute_notebook(str(ROOT/'nbs'/f'{nb}.ipynb'), str(work/f'{nb}.ipynb'), parameters=params,
+                            kernel_name='python3', cwd=str(work), progress_bar=False)
+    return work, pd.read_parquet(work/'data'/'collect.parquet'), pd.read_parquet(work/'data'/'segments.parquet')
+
+def test_every_input_has_a_row(run, samples):
+    work, man, seg = run
+    files = sorted(p.name for p in samples.glob('*.mp4'))
+    assert sorted(Path(p).name for p in man.path) == files
+    assert set(seg.video_id) == set(man.video_id)            # every video reaches the segments table
+    assert seg.clip_id.is_unique
+
+def test_short_clips_dropped_for_duration(run, samples):
+    work, man, seg = run
+    meta = pd.read_csv(samples/'samples.csv')
+    short = meta[meta.duration_s < 5.0].file.str.replace('.mp4', '', regex=False)
+    assert len(short) >= 4
+    s = seg[seg.video_id.isin(short)]
+    assert (s.status == 'dropped').all() and (s.reason == 'duration').all()
+
+def test_silent_clips_dropped_for_speech(run, samples):
+    work, man, seg = run
+    meta = pd.read_csv(samples/'samples.csv')
+    silent = meta[(meta.duration_s >= 5.5) & ((meta.audio == 'none') | (meta.speech_ratio_silero.fillna(0) < 0.05))]
+    assert len(silent) >= 6
+    for f in silent.file:
+        s = seg[seg.video_id == f.replace('.mp4', '')]
+        assert len(s) and (s.status != 'ok').all(), f
+        assert 'speech' in set(s.reason), (f, s.reason.tolist())
+
+def test_speech_ratio_matches_samples_csv(run, samples):
+    "Our Silero speech ratio on single-shot talking clips is close to the one measured for samples.csv."
+    work, man, seg = run
+    meta = pd.read_csv(samples/'samples.csv').dropna(subset=['speech_ratio_silero'])
+    ok = seg[seg.status == 'ok']
+    assert len(ok) >= 3
+    for r in ok.itertuples():
+        m = meta[meta.file == f'{r.video_id}.mp4']
+        if len(m) and abs(m.duration_s.iloc[0] - r.duration) < 1.0:
+            assert abs(m.speech_ratio_silero.iloc[0] - r.speech_ratio) < 0.15, (r.video_id, r.speech_ratio)
+
+def test_kept_clips_are_standardised(run):
+    from talkvid_nb.media import probe
+    work, man, seg = run
+    for r in seg[seg.status == 'ok'].itertuples():
+        p = probe(r.path)
+        assert (p['vcodec'], p['fps'], p['acodec'], p['audio_sr'], p['audio_channels']) == ('h264', 25.0, 'aac', 16000, 1)
+        assert abs(p['duration'] - r.duration) < 0.1
