@@ -1,4 +1,5 @@
-"""Integration: collect + segment on ../shared/samples/talking_heads, run as DVC runs them (papermill, params injected).
+"""Integration: collect -> segment -> score -> filter on ../shared/samples/talking_heads, run as DVC runs them
+(papermill, params injected).
 
 Checks the acceptance of the spine on real clips: every input file has a collect row and every candidate segment a
 segments row; clips shorter than 5 s are dropped for duration; clips without speech (samples.csv speech ratio ~0, or no
@@ -19,10 +20,29 @@ def run(samples, tmp_path_factory):
     params = yaml.safe_load((ROOT/'params.yaml').read_text())
     params['common'] = dict(params['common'], data_dir=str(work/'data'), n_workers=2)
     params['collect'] = dict(params['collect'], source='folder', folder=dict(params['collect']['folder'], path=str(samples)))
-    for nb in ('10_collect', '20_segment'):
+    for nb in ('10_collect', '20_segment', '30_score', '31_filter'):
         pm.execute_notebook(str(ROOT/'nbs'/f'{nb}.ipynb'), str(work/f'{nb}.ipynb'), parameters=params,
                             kernel_name='python3', cwd=str(work), progress_bar=False)
     return work, pd.read_parquet(work/'data'/'collect.parquet'), pd.read_parquet(work/'data'/'segments.parquet')
+
+def test_every_segment_is_scored_and_filtered(run):
+    work, man, seg = run
+    sc = pd.read_parquet(work/'data'/'scores.parquet'); fl = pd.read_parquet(work/'data'/'filtered.parquet')
+    assert set(sc.clip_id) == set(seg.clip_id) == set(fl.clip_id)          # a row for every candidate, kept or not
+    ok = seg[seg.status == 'ok']
+    assert len(ok) and (sc.set_index('clip_id').loc[ok.clip_id, 'status'] == 'ok').all()   # no scoring errors
+    assert fl[fl.status == 'ok'].clip_id.isin(ok.clip_id).all()
+    import json
+    recs = json.loads((work/'data'/'talkvid.json').read_text())
+    assert len(recs) == (fl.status == 'ok').sum()
+    for r in recs: assert set(r) >= {'id', 'start-time', 'end-time', 'durations', 'dover_scores', 'cotracker_ratio', 'head_detail', 'info'}
+
+def test_full_body_tiny_face_fails_resolution(samples):
+    "lp_source_s13 (full body, very small face) is shorter than 5 s, so the study drops it at segment; scored alone it fails resolution."
+    from talkvid_nb.filter import score_video
+    from talkvid_nb.core import load_params
+    rec = score_video(samples/'lp_source_s13.mp4', load_params(ROOT/'params.yaml'))
+    assert rec['filter']['resolution'] is False and rec['head_detail']['scores']['avg_resolution'] < 50
 
 def test_every_input_has_a_row(run, samples):
     work, man, seg = run

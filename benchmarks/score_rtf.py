@@ -1,0 +1,73 @@
+"""Real-time factor of the score stage on the shared samples (not a test: run by hand).
+
+    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--out reports/benchmarks]
+
+For every sample video: the decode-only rate at analysis resolution (the physical limit of a one-decode design), the
+fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak memory of the worker
+process that scored it. Then the whole set on `--workers` processes, as the stage runs it. RTF = video seconds / wall
+seconds. Prints a table and writes JSON.
+"""
+import argparse, json, resource, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _decode_only(path, short_side, fps):
+    from talkvid_nb.media import iter_frames
+    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False))
+    return n, time.perf_counter() - t
+
+
+def _one(args):
+    path, cfg = args
+    from talkvid_nb.media import probe
+    from talkvid_nb.score import score_clip
+    dur = probe(path)['duration']
+    n, dec = _decode_only(path, cfg['short_side'], cfg['fps'])
+    r = score_clip(dict(clip_id=Path(path).stem, path=str(path), duration=dur), cfg)
+    return dict(video=Path(path).name, seconds=dur, frames=n, decode_s=dec, total_s=r['time_total_s'],
+                **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')},
+                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--samples', default=str(ROOT.parent/'shared'/'samples'/'talking_heads'))
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--out', default=str(ROOT/'reports'/'benchmarks'))
+    a = ap.parse_args()
+    import yaml
+    cfg = yaml.safe_load((ROOT/'params.yaml').read_text())['score']
+    vids = sorted(Path(a.samples).glob('*.mp4'))
+    ctx = get_context('spawn')
+    rows = []
+    for v in vids:   # one fresh process per video: its peak memory is that video's alone
+        with ProcessPoolExecutor(1, mp_context=ctx) as ex: rows.append(ex.submit(_one, (str(v), cfg)).result())
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(a.workers, mp_context=ctx) as ex: list(ex.map(_one, [(str(v), cfg) for v in vids]))
+    stage_wall = time.perf_counter() - t0
+    S = sum(r['seconds'] for r in rows)
+    tot = {k: sum(r[k] for r in rows) for k in ('decode_s', 'total_s', 'quality', 'motion', 'faces')}
+    res = dict(videos=len(rows), video_seconds=round(S, 1), workers=a.workers,
+               rtf_decode_only=round(S / tot['decode_s'], 2), rtf_fused_one_process=round(S / tot['total_s'], 2),
+               rtf_quality=round(S / tot['quality'], 2), rtf_motion=round(S / tot['motion'], 2), rtf_faces=round(S / tot['faces'], 2),
+               fused_share_of_decode_rate=round(tot['decode_s'] / tot['total_s'], 3),
+               rtf_stage=round(S / stage_wall, 2), stage_wall_s=round(stage_wall, 1),
+               median_per_video_rtf=round(float(np.median([r['seconds'] / r['total_s'] for r in rows])), 2),
+               peak_rss_mb_max=round(max(r['peak_rss_mb'] for r in rows), 1),
+               per_video=[{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])
+    print(f"{'video':42s} {'sec':>6s} {'dec RTF':>8s} {'fused RTF':>9s} {'quality':>8s} {'motion':>8s} {'faces':>8s} {'peak MB':>8s}")
+    for r in rows:
+        print(f"{r['video']:42s} {r['seconds']:6.1f} {r['seconds']/r['decode_s']:8.1f} {r['seconds']/r['total_s']:9.2f} "
+              f"{r['seconds']/r['quality']:8.1f} {r['seconds']/r['motion']:8.1f} {r['seconds']/r['faces']:8.1f} {r['peak_rss_mb']:8.0f}")
+    print(json.dumps({k: v for k, v in res.items() if k != 'per_video'}, indent=1))
+    Path(a.out).mkdir(parents=True, exist_ok=True); (Path(a.out)/'score_rtf.json').write_text(json.dumps(res, indent=1))
+
+
+if __name__ == '__main__':
+    main()
