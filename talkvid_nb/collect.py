@@ -19,7 +19,7 @@ from .parallel import map_clips
 __all__ = ['VIDEO_EXTS', 'META_COLS', 'LABEL_COLS', 'probe_row', 'finish_manifest', 'folder_rows', 'url_video_id', 'download',
            'url_rows', 'talkvid_json_rows', 'synthetic_rows', 'run_collect']
 
-# %% ../nbs/10_collect.ipynb #34c34ec1
+# %% ../nbs/10_collect.ipynb #2bdfb942
 VIDEO_EXTS = ('.mp4', '.mkv', '.webm', '.mov', '.avi', '.m4v', '.flv', '.ts')
 META_COLS = ['person_id', 'language', 'gender', 'age_group', 'ethnicity', 'category']
 
@@ -33,7 +33,7 @@ def probe_row(row: dict) -> dict:
     return {**row, **facts, 'status': 'ok', 'reason': None, 'detail': None}
 
 def finish_manifest(rows: list[dict], # candidate videos: video_id, source, path, metadata
-                    engine: str = 'local', n_workers: int = 0) -> pd.DataFrame:
+                    engine: str | dict = 'local', n_workers: int = 0) -> pd.DataFrame:
     "Probe every candidate and return the collect manifest, one row per video."
     res = map_clips(probe_row, rows, key='video_id', engine=engine, n_workers=n_workers, desc='probe')
     df = pd.DataFrame([{**row, **{k: v for k, v in r.items() if not k.startswith('_')}} for row, r in zip(rows, res)])
@@ -148,13 +148,13 @@ def synthetic_rows(cfg: dict, # collect.synthetic
                  person_id=r.person_id, language=r.language, gender=r.gender, age_group=r.age_group,
                  ethnicity=r.ethnicity, category='synthetic talking head') for r in lab.itertuples()]
 
-# %% ../nbs/10_collect.ipynb #364f8094
+# %% ../nbs/10_collect.ipynb #3498e160
 LABEL_COLS = ['video_id', 'path', 'person_id', 'language', 'defect', 'criterion', 'expected', 'description', 'duration',
               'n_frames', 'cut_at', 'person_b', 'audio_delay_ms', 'gender', 'age_group', 'ethnicity']
 
 def run_collect(collect: dict, # the `collect` section of params.yaml
                 data_dir: str | os.PathLike | None, # stage outputs go here (None: a temp dir)
-                engine: str = 'local', n_workers: int = 0) -> pd.DataFrame:
+                engine: str | dict = 'local', n_workers: int = 0) -> pd.DataFrame:
     "Run the collect stage: write `collect.parquet` (and the corpus labels) under `data_dir`; return the manifest."
     d = stage_dir(data_dir); raw = stage_dir(d, 'raw'); labels = d/'corpus_labels.csv'
     src = collect['source']

@@ -21,17 +21,17 @@ __all__ = ['PERSONS_CSV', 'SENTENCES', 'ESPEAK_VOICE', 'DEFECTS', 'AUDIO_SHIFT_S
            'espeak', 'speech_envelope', 'portrait', 'FaceAnimator', 'frame_size', 'corpus_specs', 'render_shot',
            'make_clip', 'build_corpus']
 
-# %% ../nbs/05_corpus.ipynb #47e7333b
-PERSONS_CSV = """person_id,image,face_index,gender,age_group,ethnicity,primary_language,second_language
-astronaut,skimage:astronaut,largest,female,31-45,White,English,Spanish
-grace_hopper,matplotlib:grace_hopper.jpg,largest,female,60+,White,English,French
-tom_hanks,insightface:Tom_Hanks_54745.png,largest,male,46-60,White,English,German
-t1_p0,insightface:t1.jpg,0,female,19-30,White,Spanish,Italian
-t1_p1,insightface:t1.jpg,1,female,19-30,White,French,Portuguese
-t1_p2,insightface:t1.jpg,2,male,19-30,White,German,Polish
-t1_p3,insightface:t1.jpg,3,male,19-30,White,Russian,Chinese
-t1_p4,insightface:t1.jpg,4,male,19-30,White,Chinese,Hindi
-t1_p5,insightface:t1.jpg,5,female,19-30,White,Arabic,Korean
+# %% ../nbs/05_corpus.ipynb #71a63f01
+PERSONS_CSV = """person_id,image,face_index,gender,age_group,ethnicity,primary_language,second_language,voice,pitch,rate
+astronaut,skimage:astronaut,largest,female,31-45,White,English,Spanish,f2,56,165
+grace_hopper,matplotlib:grace_hopper.jpg,largest,female,60+,White,English,French,f4,44,150
+tom_hanks,insightface:Tom_Hanks_54745.png,largest,male,46-60,White,English,German,m3,34,160
+t1_p0,insightface:t1.jpg,0,female,19-30,White,Spanish,Italian,f1,63,176
+t1_p1,insightface:t1.jpg,1,female,19-30,White,French,Portuguese,f3,50,170
+t1_p2,insightface:t1.jpg,2,male,19-30,White,German,Polish,m1,42,155
+t1_p3,insightface:t1.jpg,3,male,19-30,White,Russian,Chinese,m5,28,166
+t1_p4,insightface:t1.jpg,4,male,19-30,White,Chinese,Hindi,m7,48,172
+t1_p5,insightface:t1.jpg,5,female,19-30,White,Arabic,Korean,f5,58,160
 """
 
 def persons() -> pd.DataFrame:
@@ -79,7 +79,7 @@ def person_face(person_id: str) -> tuple[np.ndarray, np.ndarray]:
     lm = np.array([[p.x, p.y] for p in sp(img, b).parts()], np.float32)
     return img, lm
 
-# %% ../nbs/05_corpus.ipynb #92ad05c7
+# %% ../nbs/05_corpus.ipynb #01ed9e2b
 SENTENCES = {
     'English': ['Good morning everyone. Today I want to talk about how we collect and clean video data for research.',
                 'The weather has been lovely this week, and I hope you all had a chance to enjoy it.'],
@@ -115,6 +115,7 @@ def espeak(text: str, # text in the voice's language (UTF-8)
            language: str = 'English', # a key of `ESPEAK_VOICE`
            rate: int = 165, # words per minute
            pitch: int = 50, # 0-100
+           variant: str | None = None, # an eSpeak NG voice variant (`f3`, `m1`, … in espeak-ng-data/voices/!v)
           ) -> tuple[np.ndarray, int]:
     "Synthesise speech with eSpeak NG: (float32 mono samples, sample rate). Deterministic."
     import _ctypes, espeakng_loader
@@ -131,7 +132,8 @@ def espeak(text: str, # text in the voice's language (UTF-8)
             sr = lib.espeak_Initialize(2, 0, os.path.dirname(espeakng_loader.get_data_path()).encode(), 0)  # 2: synchronous
             if sr <= 0: raise RuntimeError('espeak_Initialize failed')
             lib.espeak_SetSynthCallback(cbf)
-            if lib.espeak_SetVoiceByName(ESPEAK_VOICE[language].encode()) != 0: raise RuntimeError(f'no eSpeak voice for {language}')
+            name = ESPEAK_VOICE[language] + (f'+{variant}' if variant else '')
+            if lib.espeak_SetVoiceByName(name.encode()) != 0: raise RuntimeError(f'no eSpeak voice {name!r} for {language}')
             lib.espeak_SetParameter(1, int(rate), 0); lib.espeak_SetParameter(3, int(pitch), 0)
             b = text.encode('utf-8')
             lib.espeak_Synth(b, len(b) + 1, 0, 1, 0, 1, None, None)   # POS_CHARACTER, espeakCHARS_UTF8
@@ -273,13 +275,15 @@ def corpus_specs(n_clean_per_person: int = 2, # clean clips per person
         s.update(video_id=f"syn{i:03d}_{s['person_id']}_{s['defect']}", fps=fps, size=fs, seed=seed * 1000 + i)
     return specs
 
-# %% ../nbs/05_corpus.ipynb #82a19a9e
-def _speech_track(lang: str, dur: float, rng: np.random.Generator, sr: int = 22050) -> np.ndarray:
-    "Speech filling `dur` seconds: sentences of the language with short pauses, 0.3 s lead-in."
+# %% ../nbs/05_corpus.ipynb #62a17330
+def _speech_track(lang: str, dur: float, rng: np.random.Generator, sr: int = 22050, person_id: str | None = None) -> np.ndarray:
+    "Speech filling `dur` seconds in the person's voice: sentences of the language with short pauses, 0.3 s lead-in."
     out = [np.zeros(int(0.3 * sr), np.float32)]; n = len(out[0]); k = int(rng.integers(2))
-    rate, pitch = int(rng.integers(150, 180)), int(rng.integers(35, 65))
+    v = persons().set_index('person_id').loc[person_id] if person_id else None
+    rate = (int(v['rate']) if v is not None else 165) + int(rng.integers(-8, 9))
+    pitch = (int(v['pitch']) if v is not None else 50) + int(rng.integers(-4, 5))
     while n < dur * sr:
-        s, ssr = espeak(SENTENCES[lang][k % 2], lang, rate=rate, pitch=pitch)
+        s, ssr = espeak(SENTENCES[lang][k % 2], lang, rate=rate, pitch=pitch, variant=None if v is None else v['voice'])
         if ssr != sr: s = resample_poly(s, sr, ssr).astype(np.float32)
         gap = np.zeros(int(rng.uniform(0.15, 0.35) * sr), np.float32)
         out += [s, gap]; n += len(s) + len(gap); k += 1
@@ -346,7 +350,7 @@ def make_clip(spec: dict, # one of `corpus_specs`
     rng = np.random.default_rng(spec['seed'])
     fps, size, dur, d = spec['fps'], spec['size'], spec['duration'], spec['defect']
     sr = 22050; n = int(round(dur * fps))
-    audio = _speech_track(spec['language'], dur, rng, sr)
+    audio = _speech_track(spec['language'], dur, rng, sr, spec['person_id'])
     if d == 'no_speech': audio = (10 ** (-45 / 20) * rng.normal(0, 1, len(audio))).astype(np.float32)
     if d == 'scene_cut':
         n1 = n // 2

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import get_logger, safe_id, to_jsonable
 
 # %% auto #0
-__all__ = ['ENGINES', 'run_task', 'demo_task', 'LocalEngine', 'get_engine', 'map_clips']
+__all__ = ['ENGINES', 'run_task', 'demo_task', 'LocalEngine', 'get_engine', 'engine_spec', 'RayEngine', 'map_clips']
 
 # %% ../nbs/02_parallel.ipynb #ec61d3e7
 def run_task(fn: Callable[[Any], Any], # the per-clip function
@@ -41,7 +41,7 @@ def demo_task(x):
     if x < 0: raise ValueError(f'negative input {x}')
     return {'y': x * x}
 
-# %% ../nbs/02_parallel.ipynb #b2017d52
+# %% ../nbs/02_parallel.ipynb #890ba7b9
 def _init_worker():
     for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS'): os.environ[v] = '1'
     os.environ.setdefault('TALKVID_WORKER', '1')
@@ -82,18 +82,81 @@ class LocalEngine:
 
 ENGINES: dict[str, Callable[..., Any]] = {'local': LocalEngine}
 
-def get_engine(name: str = 'local', # a name in `ENGINES`
+def get_engine(name: str | dict = 'local', # a name in `ENGINES`, or a spec `{'name': …, **options}` (see `engine_spec`)
                **kwargs) -> Any:
-    "Instantiate an engine by name."
+    "Instantiate an engine by name or spec; explicit keyword arguments win over the spec's options."
+    if isinstance(name, dict): spec = dict(name); name = spec.pop('name', 'local'); kwargs = {**spec, **kwargs}
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; available: {sorted(ENGINES)}")
     return ENGINES[name](**kwargs)
 
-# %% ../nbs/02_parallel.ipynb #9234cfbb
+def engine_spec(common: dict, # the `common` section of params.yaml
+               ) -> str | dict:
+    "The engine a stage should use: `common.engine`, with that engine's options (`common.<engine>`) when it has any."
+    name = common.get('engine') or 'local'
+    opts = common.get(name)
+    return {'name': name, **opts} if isinstance(opts, dict) else name
+
+# %% ../nbs/02_parallel.ipynb #cb3bb183
+def _run_batch(fn, batch):
+    _init_worker()
+    return [run_task(fn, it) for it in batch]
+
+class RayEngine:
+    "Run tasks as Ray tasks on a local instance or an existing cluster."
+    name = 'ray'
+    def __init__(self, n_workers: int = 0, # CPUs of a local instance (0: all); ignored when joining a cluster
+                 address: str | None = None, # an existing cluster ('auto', 'ray://head:10001'); None: start a local instance
+                 num_cpus: float = 1, # CPUs per task
+                 num_gpus: float = 0, # GPUs per task (reference-model scorers)
+                 max_retries: int = 2, # Ray's retries of a task whose worker died
+                 batch_size: int = 1, # items per task
+                 ship_code: bool = True, # send talkvid_nb with the job when joining a cluster
+                 object_store_mb: int | None = 512, # object store of a local instance
+                ):
+        try: import ray
+        except ImportError as e:
+            raise ImportError("engine 'ray' needs Ray, an optional extra: pip install -e '.[ray]'") from e
+        self.ray, self.num_cpus, self.num_gpus = ray, num_cpus, num_gpus
+        self.max_retries, self.batch_size = int(max_retries), max(1, int(batch_size))
+        if not ray.is_initialized():
+            env = {'env_vars': {'TALKVID_WORKER': '1'}}
+            if address:
+                if ship_code:
+                    import talkvid_nb; env['py_modules'] = [talkvid_nb]
+                ray.init(address=address, runtime_env=env, log_to_driver=False)
+            else:
+                ray.init(num_cpus=int(n_workers) or None, include_dashboard=False, log_to_driver=False, runtime_env=env,
+                         object_store_memory=object_store_mb * 2**20 if object_store_mb else None)
+
+    def imap(self, fn: Callable, items: list) -> Iterator[tuple[int, dict]]:
+        "Yield `(index, result)` for every item, in completion order."
+        ray = self.ray
+        task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.max_retries)(_run_batch)
+        fref = ray.put(fn)
+        batches = [list(range(i, min(i + self.batch_size, len(items)))) for i in range(0, len(items), self.batch_size)]
+        refs = {task.remote(fref, [items[i] for i in b]): b for b in batches}
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1)
+            b = refs.pop(done[0])
+            try: res = ray.get(done[0])
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError) as e:
+                if len(b) > 1:   # a batch died: run its items alone to find the culprit, as LocalEngine does
+                    for i in b: refs[task.remote(fref, [items[i]])] = [i]
+                    continue
+                res = [{'status': 'error', 'reason': 'worker_died', '_wall_s': 0.0,
+                        'detail': f'Ray worker died {self.max_retries + 1} times ({type(e).__name__})'}]
+            except Exception as e:  # e.g. the function could not be unpickled on the worker
+                res = [{'status': 'error', 'reason': 'error', '_wall_s': 0.0, 'detail': f'{type(e).__name__}: {e}'[:400]}] * len(b)
+            for i, r in zip(b, res): yield i, r
+
+ENGINES['ray'] = RayEngine
+
+# %% ../nbs/02_parallel.ipynb #a7acdf5f
 def map_clips(fn: Callable[[Any], Any], # per-clip function (importable: a module-level function or a partial of one)
               items: Iterable, # one input per clip
               key: Callable[[Any], str] | str | None = None, # the clip id: a callable, a dict key, or None for str(item)
-              engine: str = 'local', # a name in `ENGINES`
+              engine: str | dict = 'local', # a name in `ENGINES` or a spec with options (`engine_spec(common)`)
               n_workers: int = 0, # worker processes (0: serial)
               cache_dir: str | os.PathLike | None = None, # where finished results are kept (None: no cache)
               salt: str = '', # cache validity tag, e.g. `stable_hash(stage params)`

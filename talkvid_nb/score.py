@@ -400,10 +400,10 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
                 blur_laplacian=float(np.mean(lap)),
                 **{f'time_{k}_s': round(v, 4) for k, v in T.items()}, time_total_s=round(time.perf_counter() - t0, 4))
 
-# %% ../nbs/30_score.ipynb #875c388d
+# %% ../nbs/30_score.ipynb #19db25c2
 SCHEMAS['scores'] = dict(key='clip_id', columns=['clip_id', 'video_id', 'duration', 'status', 'reason', 'detail'])
 
-def run_score(score: dict, data_dir, engine: str = 'local', n_workers: int = 0, cache: bool = True) -> pd.DataFrame:
+def run_score(score: dict, data_dir, engine: str | dict = 'local', n_workers: int = 0, cache: bool = True) -> pd.DataFrame:
     "Score every kept segment; write `scores.parquet` (a row for every candidate segment) and the face tracks."
     d = Path(data_dir); tracks = stage_dir(d, 'tracks')
     seg = read_table(d/'segments.parquet')

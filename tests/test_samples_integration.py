@@ -87,3 +87,28 @@ def test_kept_clips_are_standardised(run):
         p = probe(r.path)
         assert (p['vcodec'], p['fps'], p['acodec'], p['audio_sr'], p['audio_channels']) == ('h264', 25.0, 'aac', 16000, 1)
         assert abs(p['duration'] - r.duration) < 0.1
+
+def test_ray_engine_gives_the_local_tables(run, tmp_path):
+    """engine: ray (a local Ray instance, 2 CPUs) reproduces segment and score of the local run on the shared samples:
+    identical tables apart from paths and wall-clock timings."""
+    ray = pytest.importorskip('ray', reason="Ray is the optional extra '.[ray]' (make setup installs it)")
+    import shutil
+    from talkvid_nb.segment import run_segment
+    from talkvid_nb.score import run_score
+    from talkvid_nb.parallel import engine_spec
+    work, man, seg = run
+    params = yaml.safe_load((ROOT/'params.yaml').read_text())
+    d = tmp_path/'data'; d.mkdir()
+    shutil.copy(work/'data'/'collect.parquet', d/'collect.parquet')
+    spec = engine_spec(dict(params['common'], engine='ray'))
+    assert spec['name'] == 'ray'
+    try:
+        seg_r, _ = run_segment(params['segment'], d, spec, 2, cache=False)
+        sc_r = run_score(params['score'], d, spec, 2, cache=False)
+    finally: ray.shutdown()
+    sc = pd.read_parquet(work/'data'/'scores.parquet')
+    timing = lambda df: [c for c in df.columns if c == 'path' or c.startswith('time_') or 'wall' in c]
+    norm = lambda df: df.drop(columns=timing(df)).sort_values('clip_id').reset_index(drop=True)
+    pd.testing.assert_frame_equal(norm(seg), norm(seg_r))
+    pd.testing.assert_frame_equal(norm(sc), norm(sc_r))
+    assert (seg_r.status == 'ok').sum() >= 3
