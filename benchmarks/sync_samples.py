@@ -1,0 +1,49 @@
+"""Audio-visual offsets measured on the shared samples that have speech (not a test: run by hand).
+
+    python benchmarks/sync_samples.py [--samples ../shared/samples/talking_heads] [--min-speech 0.3] [--out reports/benchmarks]
+
+For every sample video with an audio track and a Silero speech ratio (samples.csv) of at least --min-speech, the whole
+video is scored once (`talkvid_nb.filter.score_video`, the `talkvid-score` command) and its sync offset (ms, positive =
+audio lags video), offset in frames, confidence and backend are tabulated. Real clips have no known true offset: the
+table shows what the sync scorer says about real talking-head footage, and which clips the strict profile would drop.
+"""
+import argparse, json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--samples', default=str(ROOT.parent/'shared'/'samples'/'talking_heads'))
+    ap.add_argument('--min-speech', type=float, default=0.3)
+    ap.add_argument('--out', default=str(ROOT/'reports'/'benchmarks'))
+    a = ap.parse_args()
+    from talkvid_nb.filter import score_video
+    params = yaml.safe_load((ROOT/'params.yaml').read_text())
+    meta = pd.read_csv(Path(a.samples)/'samples.csv')
+    meta = meta[(meta.audio != 'none') & (meta.speech_ratio_silero.fillna(0) >= a.min_speech)]
+    th = params['filter']['per_backend'].get('av_corr', {}).get('sync') or params['filter']['sync']
+    rows = []
+    for r in meta.itertuples():
+        rec = score_video(Path(a.samples)/r.file, params)
+        s = rec['sync']; fps = float(params['score'].get('fps', 25))
+        off = s.get('sync_offset_ms'); conf = s.get('sync_confidence')
+        rows.append(dict(file=r.file, seconds=r.duration_s, fps_source=r.fps, speech_ratio=r.speech_ratio_silero,
+                         sync_offset_ms=off, sync_offset_frames=None if off is None else round(off / 1000 * fps),
+                         sync_confidence=None if conf is None else round(conf, 3), backend=rec['filter']['backends'].get('sync_backend'),
+                         strict_keeps=bool(off is not None and conf is not None and abs(off / 1000 * fps) <= th['max_offset_frames']
+                                           and conf >= th['min_confidence'])))
+    df = pd.DataFrame(rows)
+    print(df.to_string(index=False))
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    df.to_csv(Path(a.out)/'sync_samples.csv', index=False)
+    print(json.dumps({'clips': len(df), 'within_1_frame_of_0': int((df.sync_offset_frames.abs() <= 1).sum()),
+                      'median_confidence': float(df.sync_confidence.median()) if len(df) else None}, indent=1))
+
+
+if __name__ == '__main__':
+    main()
