@@ -79,7 +79,7 @@ def person_face(person_id: str) -> tuple[np.ndarray, np.ndarray]:
     lm = np.array([[p.x, p.y] for p in sp(img, b).parts()], np.float32)
     return img, lm
 
-# %% ../nbs/05_corpus.ipynb #01ed9e2b
+# %% ../nbs/05_corpus.ipynb #7d099197
 SENTENCES = {
     'English': ['Good morning everyone. Today I want to talk about how we collect and clean video data for research.',
                 'The weather has been lovely this week, and I hope you all had a chance to enjoy it.'],
@@ -135,6 +135,7 @@ def espeak(text: str, # text in the voice's language (UTF-8)
             name = ESPEAK_VOICE[language] + (f'+{variant}' if variant else '')
             if lib.espeak_SetVoiceByName(name.encode()) != 0: raise RuntimeError(f'no eSpeak voice {name!r} for {language}')
             lib.espeak_SetParameter(1, int(rate), 0); lib.espeak_SetParameter(3, int(pitch), 0)
+            lib.espeak_ng_SetRandSeed(0)   # breathy variants (f2, f3, f5) add noise from an internal generator: seed it
             b = text.encode('utf-8')
             lib.espeak_Synth(b, len(b) + 1, 0, 1, 0, 1, None, None)   # POS_CHARACTER, espeakCHARS_UTF8
             lib.espeak_Synchronize(); lib.espeak_Terminate()

@@ -12,9 +12,9 @@ import numpy as np
 from .media import load_audio, iter_frames, write_video
 
 # %% auto #0
-__all__ = ['PATCH_W', 'PATCH_H', 'mouth_opening', 'audio_envelope', 'mouth_patch', 'offset_search', 'regress_distances',
-           'video_features', 'AVCorrSync', 'syncnet_crop', 'SyncNetSync', 'sync_backend', 'importlib_ok', 'clip_sync',
-           'shift_audio']
+__all__ = ['PATCH_W', 'PATCH_H', 'mouth_opening', 'audio_envelope', 'mouth_patch', 'MouthPatcher', 'offset_search',
+           'regress_distances', 'video_features', 'AVCorrSync', 'syncnet_crop', 'SyncNetSync', 'sync_backend',
+           'importlib_ok', 'clip_sync', 'shift_audio']
 
 # %% ../nbs/25_sync.ipynb #42df9e57
 def mouth_opening(landmarks: np.ndarray, # (n, 68, 2) landmark track, NaN where no face
@@ -41,20 +41,44 @@ def audio_envelope(audio: np.ndarray, # float32 mono
         rms = np.sqrt((x2[hi] - x2[lo]) / np.maximum(hi - lo, 1))
     return np.log(rms + 1e-4)
 
-# %% ../nbs/25_sync.ipynb #edd4b446
+# %% ../nbs/25_sync.ipynb #7de74a21
 PATCH_W, PATCH_H = 32, 24
 
 def mouth_patch(gray: np.ndarray, # grey frame (uint8)
-                lm: np.ndarray, # 68 x 2 landmarks of the face in that frame
+                lm: np.ndarray, # 68 x 2 landmarks of the face in that frame (or just the two mouth corners, 2 x 2)
                ) -> np.ndarray:
     "The mouth region as a 24 x 32 uint8 patch aligned on the mouth corners."
     import cv2
-    src = np.float32([lm[48], lm[54]]); dst = np.float32([[6, 8], [26, 8]])
+    src = np.float32([lm[48], lm[54]]) if len(lm) == 68 else np.float32(lm[:2]); dst = np.float32([[6, 8], [26, 8]])
     d = src[1] - src[0]; e = dst[1] - dst[0]
     sc = np.hypot(*e) / max(np.hypot(*d), 1e-6); ang = np.arctan2(d[1], d[0]) - np.arctan2(e[1], e[0])
     c, s_ = sc * np.cos(-ang), sc * np.sin(-ang)
     A = np.array([[c, -s_], [s_, c]], np.float32); t = dst[0] - A @ src[0]
     return cv2.warpAffine(gray, np.c_[A, t].astype(np.float32), (PATCH_W, PATCH_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+
+# %% ../nbs/25_sync.ipynb #07139b86
+class MouthPatcher:
+    "Mouth patches aligned on mouth corners median-smoothed over a centred window, fed one frame at a time."
+    def __init__(self, smooth: int = 13): # window in frames (odd; 1 = no smoothing)
+        self.h = max(1, int(smooth)) // 2; self.frames, self.corners, self.out = [], [], []
+
+    def push(self, gray: np.ndarray, lm: np.ndarray | None):
+        "Add a frame (grey image and its 68 landmarks, or None without a face); emit patches that are ready."
+        self.frames.append(gray if lm is not None else None)
+        self.corners.append(np.float32([lm[48], lm[54]]) if lm is not None else None)
+        self._emit(len(self.frames) - 1 - self.h)
+
+    def _emit(self, upto: int):
+        while len(self.out) <= upto:
+            j = len(self.out); g = self.frames[j]
+            if g is None: self.out.append(np.zeros((PATCH_H, PATCH_W), np.uint8)); continue
+            cs = [c for c in self.corners[max(0, j - self.h):j + self.h + 1] if c is not None]
+            self.out.append(mouth_patch(g, np.median(np.stack(cs), 0))); self.frames[j] = None   # only its own patch needs the image
+
+    def patches(self) -> np.ndarray:
+        "All patches (n, 24, 32), after flushing the frames still held."
+        self._emit(len(self.frames) - 1)
+        return np.stack(self.out) if self.out else np.zeros((0, PATCH_H, PATCH_W), np.uint8)
 
 # %% ../nbs/25_sync.ipynb #8c491098
 def offset_search(dist: np.ndarray, # mean distance per shift, shifts -vshift..+vshift (NaN = not measurable)
