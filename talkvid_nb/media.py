@@ -16,7 +16,7 @@ import numpy as np
 from .core import to_jsonable
 
 # %% auto #0
-__all__ = ['write_video', 'probe', 'probe_cli', 'analysis_size', 'iter_frames', 'load_audio', 'cut']
+__all__ = ['write_video', 'probe', 'probe_cli', 'analysis_size', 'iter_frames', 'load_audio', 'delay_audio', 'cut']
 
 # %% ../nbs/01_media.ipynb #6fd3fe81
 def _even(a: np.ndarray) -> np.ndarray:
@@ -171,6 +171,16 @@ def load_audio(path: str | os.PathLike, # a media file
     i0 = max(0, int(round((start - t0) * sr)))
     i1 = len(x) if end is None else max(i0, int(round((end - t0) * sr)))
     return x[i0:i1]
+
+# %% ../nbs/01_media.ipynb #a9e07dfc
+def delay_audio(audio: np.ndarray, # samples
+                k: int, # delay in samples: > 0 later (silence first), < 0 earlier (silence at the end)
+               ) -> np.ndarray:
+    "The track moved by `k` samples, same length, the gap filled with silence."
+    a = np.asarray(audio); k = int(k)
+    if k == 0 or not len(a): return a
+    z = np.zeros(min(abs(k), len(a)), a.dtype)
+    return np.r_[z, a[:len(a) - len(z)]] if k > 0 else np.r_[a[len(z):], z]
 
 # %% ../nbs/01_media.ipynb #274ff7ba
 def cut(src: str | os.PathLike, # source video
