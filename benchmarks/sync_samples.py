@@ -50,7 +50,7 @@ def main():
     print(df.to_string(index=False))
     shifts = [int(x) for x in a.shifts.split(',') if x.strip()]
     sc = params['score'].get('sync') or {}; fps = float(params['score'].get('fps', 25))
-    sync = AVCorrSync(int(sc.get('vshift', 15)), int(sc.get('min_overlap', 25)), int(sc.get('components', 5)))
+    sync = AVCorrSync.from_cfg(sc)
     td = Path(tempfile.mkdtemp()); lad = []
     for r in meta.itertuples():
         v = Path(a.samples)/r.file; cid = v.stem

@@ -15,7 +15,7 @@ import yaml
 # %% auto #0
 __all__ = ['STATUS', 'SCHEMAS', 'HEAD_DETAIL_KEYS', 'INFO_KEYS', 'find_root', 'load_params', 'merge_params', 'stable_hash',
            'code_hash', 'file_hash', 'stage_dir', 'safe_id', 'make_clip_id', 'write_table', 'read_table',
-           'talkvid_record', 'get_logger', 'to_jsonable', 'spans_of']
+           'talkvid_record', 'get_logger', 'to_jsonable', 'spans_of', 'ci_text']
 
 # %% ../nbs/00_core.ipynb #e0e7db3e
 def find_root(start: str | os.PathLike | None = None, # where to start looking (default: cwd)
@@ -202,3 +202,13 @@ def spans_of(v: Any) -> list[list[float]]:
     if v is None or (isinstance(v, float) and np.isnan(v)): return []
     if isinstance(v, str): v = json.loads(v) if v.strip() else []
     return [[float(a), float(b)] for a, b in v]
+
+# %% ../nbs/00_core.ipynb #8d70bed6
+def ci_text(r: dict | pd.Series, # a row or dict holding `k`, `k_lo`, `k_hi`
+            k: str, # the estimate's name
+            digits: int = 3) -> str:
+    "`k` as 'mean [lo, hi]' ('mean' without an interval, '—' when missing)."
+    isnum = lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+    v, lo, hi = r.get(k), r.get(f'{k}_lo'), r.get(f'{k}_hi')
+    if not isnum(v): return '—'
+    return f'{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]' if isnum(lo) and isnum(hi) else f'{v:.{digits}f}'

@@ -116,7 +116,7 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #11c8182e
+# %% ../nbs/25_sync.ipynb #656d97b4
 def video_features(landmarks: np.ndarray, # (n, 68, 2)
                    patches: np.ndarray | None = None, # (n, 24, 32) uint8 mouth patches (zeros where no face)
                    k: int = 5, # principal components of the patches
@@ -138,6 +138,12 @@ class AVCorrSync:
     name, version = 'av_corr', 'mouth-patch PCA + lip opening vs log-RMS envelope (multiple correlation), SyncNet offset/confidence rule'
     def __init__(self, vshift: int = 15, min_overlap: int = 25, k: int = 5):
         self.vshift, self.min_overlap, self.k = vshift, min_overlap, k
+
+    @classmethod
+    def from_cfg(cls, cfg: dict | None = None): # the `score.sync` section
+        "The scorer with the study's parameters (`vshift`, `min_overlap`, `components`)."
+        cfg = cfg or {}
+        return cls(int(cfg.get('vshift', 15)), int(cfg.get('min_overlap', 25)), int(cfg.get('components', 5)))
 
     def __call__(self, landmarks: np.ndarray, t: np.ndarray, audio: np.ndarray, sr: int, fps: float,
                  patches: np.ndarray | None = None) -> dict:
@@ -236,7 +242,7 @@ class SyncNetSync:
         return {**offset_search(self.distances(lip, aud), fps), 'sync_reason': None,
                 'sync_backend': self.name, 'sync_version': self.version}
 
-# %% ../nbs/25_sync.ipynb #63b53394
+# %% ../nbs/25_sync.ipynb #a180b893
 def sync_backend(cfg: dict) -> str:
     "The sync backend `auto` resolves to."
     b = (cfg or {}).get('backend', 'auto')
@@ -260,8 +266,7 @@ def clip_sync(path: str | os.PathLike, # the clip
     cfg = cfg or {}; vshift = int(cfg.get('vshift', 15)); b = sync_backend(cfg)
     audio = load_audio(path, sr=16000)
     if b == 'av_corr':
-        return AVCorrSync(vshift, int(cfg.get('min_overlap', 25)), int(cfg.get('components', 5)))(
-            track['landmarks'], track['t'], audio, 16000, fps, track.get('mouth'))
+        return AVCorrSync.from_cfg(cfg)(track['landmarks'], track['t'], audio, 16000, fps, track.get('mouth'))
     if b != 'syncnet': raise ValueError(f'unknown sync backend {b!r}: auto | syncnet | av_corr')
     crops, last = [], None
     for i, (t, fr) in enumerate(iter_frames(path, fps=25.0)):     # SyncNet runs at 25 fps on the clip's own frames
