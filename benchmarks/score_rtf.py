@@ -6,7 +6,9 @@ For every sample video: the decode-only rate at analysis resolution (the physica
 fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak memory of the worker
 process that scored it. Then the whole set through `map_clips` on `--workers` workers of `--engine` (local process
 pool or a local Ray instance with the `common.ray` options), as the stage runs it — so Ray's overhead is visible. RTF = video seconds / wall
-seconds. Prints a table and writes JSON.
+seconds. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-up, model
+loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips. Prints a table and
+writes JSON.
 """
 import argparse, json, resource, time
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +61,8 @@ def main():
     if a.engine == 'ray':   # start the instance outside the timing, as a running cluster would be
         from talkvid_nb.parallel import get_engine; get_engine(spec, n_workers=a.workers)
     t0 = time.perf_counter()
-    res_stage = map_clips(functools.partial(score_clip, cfg=cfg), items, key='clip_id', engine=spec, n_workers=a.workers, progress=False)
+    res_stage = map_clips(functools.partial(score_clip, cfg=cfg), items, key='clip_id', engine=spec, n_workers=a.workers, progress=False,
+                          cost=lambda r: r['duration'])   # longest first, as run_score schedules them
     stage_wall = time.perf_counter() - t0
     assert all(r.get('status') == 'ok' for r in res_stage), [r.get('detail') for r in res_stage if r.get('status') != 'ok']
     S = sum(r['seconds'] for r in rows)
@@ -69,6 +72,9 @@ def main():
                rtf_quality=round(S / tot['quality'], 2), rtf_motion=round(S / tot['motion'], 2), rtf_faces=round(S / tot['faces'], 2),
                fused_share_of_decode_rate=round(tot['decode_s'] / tot['total_s'], 3),
                rtf_stage=round(S / stage_wall, 2), stage_wall_s=round(stage_wall, 1),
+               stage_worker_busy=round(sum(r.get('_wall_s', 0.0) for r in res_stage) / (a.workers * stage_wall), 3),
+               rtf_stage_per_worker_clip=round(S / sum(r.get('_wall_s', 0.0) for r in res_stage), 2),
+               stage_share_of_decode_rate=round((S / stage_wall) / (S / tot['decode_s']), 3),
                median_per_video_rtf=round(float(np.median([r['seconds'] / r['total_s'] for r in rows])), 2),
                peak_rss_mb_max=round(max(r['peak_rss_mb'] for r in rows), 1),
                per_video=[{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])

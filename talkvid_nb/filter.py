@@ -184,7 +184,7 @@ def talkvid_export(filtered: pd.DataFrame, segments: pd.DataFrame, collect: pd.D
     if 'description' not in m: m['description'] = None
     return [to_jsonable(talkvid_record(r)) for r in m.to_dict('records')]
 
-# %% ../nbs/31_filter.ipynb #93a4ed3d
+# %% ../nbs/31_filter.ipynb #11bae849
 def score_video(video: str | os.PathLike, params: dict, definition: str | None = None) -> dict:
     "Score one whole video and return its TalkVid record with the filter's verdict."
     from talkvid_nb.media import probe
@@ -204,7 +204,7 @@ def score_video(video: str | os.PathLike, params: dict, definition: str | None =
     rec['filter'] = {'definition': f['definition'], 'profile': f['profile'], 'kept': f['status'] == 'ok', 'first_fail': f['first_fail'],
                      **{k[5:]: bool(v) for k, v in f.items() if k.startswith('pass_')},
                      'backends': {k: sc.get(k) for k in ('quality_backend', 'motion_backend', 'face_backend', 'sync_backend')}}
-    rec['sync'] = {k: sc.get(k) for k in ('sync_offset_ms', 'sync_confidence')}; rec['speech_ratio'] = sp
+    rec['sync'] = {k: sc.get(k) for k in ('sync_offset_ms', 'sync_confidence', 'sync_view')}; rec['speech_ratio'] = sp
     return to_jsonable(rec)
 
 def score_cli(argv: list[str] | None = None):

@@ -12,9 +12,9 @@ import numpy as np
 from .media import delay_audio, load_audio, iter_frames, write_video
 
 # %% auto #0
-__all__ = ['PATCH_W', 'PATCH_H', 'mouth_opening', 'audio_envelope', 'mouth_patch', 'MouthPatcher', 'offset_search',
-           'regress_distances', 'video_features', 'AVCorrSync', 'syncnet_crop', 'SyncNetSync', 'sync_backend',
-           'importlib_ok', 'clip_sync', 'shift_audio']
+__all__ = ['PATCH_W', 'PATCH_H', 'LIP_BOX', 'mouth_opening', 'audio_envelope', 'mouth_patch', 'MouthPatcher', 'lip_patch',
+           'BoxPatcher', 'offset_search', 'regress_distances', 'video_features', 'AVCorrSync', 'syncnet_crop',
+           'SyncNetSync', 'sync_backend', 'importlib_ok', 'clip_sync', 'shift_audio']
 
 # %% ../nbs/25_sync.ipynb #42df9e57
 def mouth_opening(landmarks: np.ndarray, # (n, 68, 2) landmark track, NaN where no face
@@ -80,6 +80,49 @@ class MouthPatcher:
         self._emit(len(self.frames) - 1)
         return np.stack(self.out) if self.out else np.zeros((0, PATCH_H, PATCH_W), np.uint8)
 
+# %% ../nbs/25_sync.ipynb #4b473288
+LIP_BOX = (0.15, 0.55, 0.85, 1.0)   # x0, y0, x1, y1 of the lip region as fractions of the face box
+
+def lip_patch(gray: np.ndarray, # grey frame (uint8)
+              box: np.ndarray, # face box x1, y1, x2, y2
+              region: tuple = LIP_BOX) -> np.ndarray:
+    "The lip region of a face box as a 24 x 32 uint8 patch."
+    import cv2
+    x1, y1, x2, y2 = (float(v) for v in box); w, h = x2 - x1, y2 - y1
+    src = np.float32([[x1 + region[0] * w, y1 + region[1] * h], [x1 + region[2] * w, y1 + region[1] * h], [x1 + region[0] * w, y1 + region[3] * h]])
+    A = cv2.getAffineTransform(src, np.float32([[0, 0], [PATCH_W, 0], [0, PATCH_H]]))
+    return cv2.warpAffine(gray, A, (PATCH_W, PATCH_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+class BoxPatcher:
+    "Lip patches from the detector's face box, interpolated between detections, fed one frame at a time."
+    def __init__(self, region: tuple = LIP_BOX, max_hold: int = 50): # frames held while waiting for a detection
+        self.region, self.max_hold = region, int(max_hold); self.frames, self.keys, self.out = [], [], []
+
+    def push(self, gray: np.ndarray, box: np.ndarray | None = None):
+        "Add a frame and, at a detection, the face's detector box; emit patches that are ready."
+        self.frames.append(gray); n = len(self.frames)
+        if box is not None and np.isfinite(box).all(): self.keys.append((n - 1, np.asarray(box, np.float64))); self._emit(n - 1)
+        elif n - len(self.out) > self.max_hold: self._emit(n - 1 - self.max_hold)
+
+    def _box(self, j):
+        if not self.keys: return None
+        i0 = [k for k in self.keys if k[0] <= j]; i1 = [k for k in self.keys if k[0] >= j]
+        if not i0: return i1[0][1]
+        if not i1: return i0[-1][1]
+        (a, A), (b, B) = i0[-1], i1[0]
+        return A if a == b else A + (B - A) * (j - a) / (b - a)
+
+    def _emit(self, upto: int):
+        while len(self.out) <= upto:
+            j = len(self.out); b = self._box(j)
+            self.out.append(np.zeros((PATCH_H, PATCH_W), np.uint8) if b is None else lip_patch(self.frames[j], b, self.region))
+            self.frames[j] = None
+
+    def patches(self) -> np.ndarray:
+        "All patches (n, 24, 32), after flushing the frames still held."
+        self._emit(len(self.frames) - 1)
+        return np.stack(self.out) if self.out else np.zeros((0, PATCH_H, PATCH_W), np.uint8)
+
 # %% ../nbs/25_sync.ipynb #8c491098
 def offset_search(dist: np.ndarray, # mean distance per shift, shifts -vshift..+vshift (NaN = not measurable)
                   fps: float, # video frame rate
@@ -116,7 +159,7 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #656d97b4
+# %% ../nbs/25_sync.ipynb #1d4723be
 def video_features(landmarks: np.ndarray, # (n, 68, 2)
                    patches: np.ndarray | None = None, # (n, 24, 32) uint8 mouth patches (zeros where no face)
                    k: int = 5, # principal components of the patches
@@ -135,7 +178,7 @@ def video_features(landmarks: np.ndarray, # (n, 68, 2)
 
 class AVCorrSync:
     "Offline sync: mouth features from the face track against the audio envelope."
-    name, version = 'av_corr', 'mouth-patch PCA + lip opening vs log-RMS envelope (multiple correlation), SyncNet offset/confidence rule'
+    name, version = 'av_corr', 'mouth-patch PCA (landmark and box views) + lip opening vs log-RMS envelope (multiple correlation), SyncNet offset/confidence rule'
     def __init__(self, vshift: int = 15, min_overlap: int = 25, k: int = 5):
         self.vshift, self.min_overlap, self.k = vshift, min_overlap, k
 
@@ -146,15 +189,32 @@ class AVCorrSync:
         return cls(int(cfg.get('vshift', 15)), int(cfg.get('min_overlap', 25)), int(cfg.get('components', 5)))
 
     def __call__(self, landmarks: np.ndarray, t: np.ndarray, audio: np.ndarray, sr: int, fps: float,
-                 patches: np.ndarray | None = None) -> dict:
-        F = video_features(landmarks, patches, self.k)
-        e = audio_envelope(audio, sr, fps, len(F), float(t[0]) if len(t) else 0.0)
+                 patches: np.ndarray | None = None, # mouth patches aligned on the landmarks (`MouthPatcher`)
+                 box_patches: np.ndarray | None = None, # lip patches from the detector's box (`BoxPatcher`)
+                ) -> dict:
+        "Offset and confidence; with both patch views, the more confident measurement (`sync_view` says which)."
+        e = audio_envelope(audio, sr, fps, len(landmarks), float(t[0]) if len(t) else 0.0)
         if len(audio) == 0: e[:] = np.nan
-        r = offset_search(regress_distances(F, e, self.vshift, self.min_overlap), fps)
-        if r['sync_offset_ms'] is None:
-            why = 'no audio' if len(audio) == 0 else ('no face' if np.isnan(F[:, 0]).all() else 'mouth or audio does not vary')
+        views = {'landmarks': patches}
+        if box_patches is not None and len(box_patches) and np.asarray(box_patches).any(): views['box'] = box_patches
+        best = None
+        for name, P in views.items():
+            F = video_features(landmarks, P, self.k)
+            r = {**offset_search(regress_distances(F, e, self.vshift, self.min_overlap), fps), 'sync_view': name}
+            if best is None or (r['sync_confidence'] is not None and (best['sync_confidence'] is None or r['sync_confidence'] > best['sync_confidence'])):
+                best = r
+        if best['sync_offset_ms'] is None:
+            why = 'no audio' if len(audio) == 0 else ('no face' if np.isnan(mouth_opening(landmarks)).all() else 'mouth or audio does not vary')
+            best['sync_view'] = None
         else: why = None
-        return {**r, 'sync_reason': why, 'sync_backend': self.name, 'sync_version': self.version}
+        return {**best, 'sync_reason': why, 'sync_backend': self.name, 'sync_version': self.version}
+
+    def on_track(self, track, # a face track: `track_arrays` output or a loaded `data/tracks/<clip_id>.npz`
+                 audio: np.ndarray, sr: int, fps: float) -> dict:
+        "The measurement from a stored track (landmarks, t, and the `mouth` / `mouth_box` patches when present)."
+        keys = track.files if hasattr(track, 'files') else track
+        get = lambda k: track[k] if k in keys else None
+        return self(track['landmarks'], track['t'], audio, sr, fps, get('mouth'), get('mouth_box'))
 
 # %% ../nbs/25_sync.ipynb #d7a245cf
 @functools.lru_cache(maxsize=None)
@@ -242,7 +302,7 @@ class SyncNetSync:
         return {**offset_search(self.distances(lip, aud), fps), 'sync_reason': None,
                 'sync_backend': self.name, 'sync_version': self.version}
 
-# %% ../nbs/25_sync.ipynb #a180b893
+# %% ../nbs/25_sync.ipynb #0a067a18
 def sync_backend(cfg: dict) -> str:
     "The sync backend `auto` resolves to."
     b = (cfg or {}).get('backend', 'auto')
@@ -266,7 +326,7 @@ def clip_sync(path: str | os.PathLike, # the clip
     cfg = cfg or {}; vshift = int(cfg.get('vshift', 15)); b = sync_backend(cfg)
     audio = load_audio(path, sr=16000)
     if b == 'av_corr':
-        return AVCorrSync.from_cfg(cfg)(track['landmarks'], track['t'], audio, 16000, fps, track.get('mouth'))
+        return AVCorrSync.from_cfg(cfg).on_track(track, audio, 16000, fps)
     if b != 'syncnet': raise ValueError(f'unknown sync backend {b!r}: auto | syncnet | av_corr')
     crops, last = [], None
     for i, (t, fr) in enumerate(iter_frames(path, fps=25.0)):     # SyncNet runs at 25 fps on the clip's own frames
