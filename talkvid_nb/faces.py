@@ -218,7 +218,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #ef5f257b
+# %% ../nbs/03_faces.ipynb #ada4b8cd
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -240,13 +240,19 @@ class FaceTracker:
         if not faces: self.failed = i
         return faces
 
+    @staticmethod
+    def _holding(boxes, f):
+        "The first of `boxes` that holds the centre of face `f` (None if none does)."
+        c = f.bbox.reshape(2, 2).mean(0)
+        hold = [b for b in boxes if (b[:2] <= c).all() and (c <= b[2:]).all()]
+        return np.asarray(hold[0], np.float32) if hold else None
+
     def _continues(self, rgb, boxes):
         "The refined previous face and the detected box that holds it, if it is plausible and inside one."
         f = self.b.refine(rgb, self.prev)
         if f is None or not self._plausible(self.prev, f): return None, None
-        c = f.bbox.reshape(2, 2).mean(0)
-        hold = [b for b in boxes if (b[:2] <= c).all() and (c <= b[2:]).all()]
-        return (f, np.asarray(hold[0], np.float32)) if hold else (None, None)
+        box = self._holding(boxes, f)
+        return (f, box) if box is not None else (None, None)
 
     @staticmethod
     def _box(f): return None if f is None else (f.det_box if f.det_box is not None else f.bbox)
@@ -254,19 +260,21 @@ class FaceTracker:
     def update(self, i: int, t: float, rgb: np.ndarray):
         may_retry = i - self.failed >= self.retry
         f = box = None
-        if i % self.every == 0 and self.prev is not None:      # scheduled detection while tracking: count the faces,
+        if i % self.every == 0:                                  # scheduled detection: count the faces, and keep the
             boxes = self.b.count(rgb) if hasattr(self.b, 'count') else [self._box(x) for x in self.b.detect(rgb)]
-            (f, box), n, det = self._continues(rgb, boxes), len(boxes), True   # and keep the track's own landmarks if it continues
-            if not len(boxes): self.failed = i
-            if f is None and len(boxes):
-                faces = self._detect(i, rgb); f = faces[0] if faces else None; box = self._box(f)
-        elif i % self.every == 0 or (self.prev is None and may_retry):
-            faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True; box = self._box(f)
+            n, det = len(boxes), True                            # track's own landmarks if it continues
+            if self.prev is not None: f, box = self._continues(rgb, boxes)
+            if f is None and n:
+                faces = self._detect(i, rgb); f = faces[0] if faces else None
+                if f is not None: box = self._holding(boxes, f)
+            if not n: self.failed = i
+        elif self.prev is None and may_retry:                   # no face: retry now and then
+            faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True
         elif self.prev is not None:
             f = self.b.refine(rgb, self.prev); n = -1; det = False   # -1: not a detection frame
             if f is None or not self._plausible(self.prev, f):  # lost or jumped: detect afresh, if that finds one
                 faces = self._detect(i, rgb) if may_retry else []
-                if faces: f, n, det = faces[0], len(faces), True; box = self._box(f)
+                if faces: f, n, det = faces[0], len(faces), True
         else: n, det = -1, False                                # no face and a recent detection found none: wait
         self.prev = f
         H, W = rgb.shape[:2]
