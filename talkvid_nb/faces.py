@@ -58,7 +58,7 @@ def head_pose(lm68: np.ndarray, # 68 x 2 landmarks
     pitch, yaw, roll = np.degrees([np.arctan2(R[2, 1], R[2, 2]), np.arctan2(-R[2, 0], sy), np.arctan2(R[1, 0], R[0, 0])])
     return np.array([pitch, yaw, roll], np.float32)
 
-# %% ../nbs/03_faces.ipynb #72e05edb
+# %% ../nbs/03_faces.ipynb #d927630a
 def dlib_models_dir() -> Path:
     "The `models/` folder of the face-recognition-models wheel (without importing the package)."
     spec = importlib.util.find_spec('face_recognition_models')
@@ -101,7 +101,7 @@ class DlibFaces:
             boxes, _, _ = self.det.run(small, self.upsample, self.min_score)
             if len(boxes):
                 return np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in boxes], np.float32) / self.coarse
-        return np.array([f.bbox for f in self.detect(rgb)], np.float32).reshape(-1, 4)
+        return np.array([f.det_box for f in self.detect(rgb)], np.float32).reshape(-1, 4)   # detector boxes, as above
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         "All faces in an RGB frame, largest first."
