@@ -218,7 +218,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #ada4b8cd
+# %% ../nbs/03_faces.ipynb #e64f0851
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -261,11 +261,12 @@ class FaceTracker:
         may_retry = i - self.failed >= self.retry
         f = box = None
         if i % self.every == 0:                                  # scheduled detection: count the faces, and keep the
-            boxes = self.b.count(rgb) if hasattr(self.b, 'count') else [self._box(x) for x in self.b.detect(rgb)]
+            faces = None if hasattr(self.b, 'count') else self.b.detect(rgb)   # a backend without `count`: one detection
+            boxes = self.b.count(rgb) if faces is None else [self._box(x) for x in faces]
             n, det = len(boxes), True                            # track's own landmarks if it continues
             if self.prev is not None: f, box = self._continues(rgb, boxes)
             if f is None and n:
-                faces = self._detect(i, rgb); f = faces[0] if faces else None
+                faces = faces or self._detect(i, rgb); f = faces[0] if faces else None
                 if f is not None: box = self._holding(boxes, f)
             if not n: self.failed = i
         elif self.prev is None and may_retry:                   # no face: retry now and then
