@@ -56,7 +56,7 @@ def mouth_patch(gray: np.ndarray, # grey frame (uint8)
     A = np.array([[c, -s_], [s_, c]], np.float32); t = dst[0] - A @ src[0]
     return cv2.warpAffine(gray, np.c_[A, t].astype(np.float32), (PATCH_W, PATCH_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
-# %% ../nbs/25_sync.ipynb #109523dc
+# %% ../nbs/25_sync.ipynb #e7df8da3
 class _Patcher:
     "Frames held until their patch can be cut, patches emitted in order (`_patch(j)`: the patch of held frame j, or None)."
     def __init__(self): self.frames, self.out = [], []
@@ -72,20 +72,39 @@ class _Patcher:
         return np.stack(self.out) if self.out else np.zeros((0, PATCH_H, PATCH_W), np.uint8)
 
 class MouthPatcher(_Patcher):
-    "Mouth patches aligned on mouth corners median-smoothed over a centred window, fed one frame at a time."
-    def __init__(self, smooth: int = 13): # window in frames (odd; 1 = no smoothing)
-        super().__init__(); self.h = max(1, int(smooth)) // 2; self.corners = []
+    "Mouth patches aligned on mouth corners median-smoothed over a centred window (longer where the fit jitters), fed one frame at a time."
+    def __init__(self, smooth: int = 13, # window in frames (odd; 1 = no smoothing)
+                 smooth_unstable: int = 25, # window where the landmark fit is unstable (also the window the jitter is judged over)
+                 unstable_jitter: float = 0.05, # median fit jitter (inter-ocular distances a frame) above which a frame is unstable
+                ):
+        super().__init__(); self.h = max(1, int(smooth)) // 2; self.H = max(self.h, int(smooth_unstable) // 2)
+        self.th = float(unstable_jitter); self.corners, self.steps, self.unstable, self._rel = [], [], [], None
 
     def push(self, gray: np.ndarray, lm: np.ndarray | None):
         "Add a frame (grey image and its 68 landmarks, or None without a face); emit patches that are ready."
         self.frames.append(gray if lm is not None else None)
-        self.corners.append(np.float32([lm[48], lm[54]]) if lm is not None else None)
-        self._emit(len(self.frames) - 1 - self.h)
+        if lm is None: self.corners.append(None); self.steps.append(np.nan); self._rel = None
+        else:
+            lm = np.asarray(lm, np.float32); c = lm[[48, 54]]; rel = c - lm[27:36].mean(0)
+            io = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+            self.steps.append(np.nan if self._rel is None or io <= 0 else float(np.linalg.norm(rel - self._rel, axis=1).mean() / io))
+            self.corners.append(c); self._rel = rel
+        self._emit(len(self.frames) - 1 - self.H)
+
+    def jitter(self, j: int) -> float:
+        "Median fit jitter over the frames around frame j (NaN when no step is known there)."
+        s = np.asarray(self.steps[max(0, j - self.H):j + self.H + 1], float)
+        return float(np.nanmedian(s)) if np.isfinite(s).any() else np.nan
 
     def _patch(self, j):
-        if self.frames[j] is None: return None
-        cs = [c for c in self.corners[max(0, j - self.h):j + self.h + 1] if c is not None]
+        if self.frames[j] is None: self.unstable.append(False); return None
+        bad = bool(self.jitter(j) > self.th); w = self.H if bad else self.h; self.unstable.append(bad)
+        cs = [c for c in self.corners[max(0, j - w):j + w + 1] if c is not None]
         return mouth_patch(self.frames[j], np.median(np.stack(cs), 0))
+
+    def flags(self) -> np.ndarray:
+        "Per emitted frame: True where the landmark fit was judged unstable (call after `patches()`)."
+        return np.array(self.unstable, bool)
 
 # %% ../nbs/25_sync.ipynb #3171df3c
 LIP_BOX = (0.15, 0.55, 0.85, 1.0)   # x0, y0, x1, y1 of the lip region as fractions of the face box
@@ -161,7 +180,7 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #73d3387a
+# %% ../nbs/25_sync.ipynb #4c581ee4
 def video_features(landmarks: np.ndarray, # (n, 68, 2)
                    patches: np.ndarray | None = None, # (n, 24, 32) uint8 mouth patches (zeros where no face)
                    k: int = 5, # principal components of the patches
@@ -180,7 +199,7 @@ def video_features(landmarks: np.ndarray, # (n, 68, 2)
 
 class AVCorrSync:
     "Offline sync: mouth features from the face track against the audio envelope."
-    name, version = 'av_corr', 'mouth-patch PCA (landmark and box views) + lip opening vs log-RMS envelope (multiple correlation), SyncNet offset/confidence rule'
+    name, version = 'av_corr', 'mouth-patch PCA (landmark view, jitter-adaptive alignment; box view where the fit is unstable) + lip opening vs log-RMS envelope (multiple correlation), SyncNet offset/confidence rule'
     def __init__(self, vshift: int = 15, min_overlap: int = 25, k: int = 5):
         self.vshift, self.min_overlap, self.k = vshift, min_overlap, k
 
@@ -193,12 +212,14 @@ class AVCorrSync:
     def __call__(self, landmarks: np.ndarray, t: np.ndarray, audio: np.ndarray, sr: int, fps: float,
                  patches: np.ndarray | None = None, # mouth patches aligned on the landmarks (`MouthPatcher`)
                  box_patches: np.ndarray | None = None, # lip patches from the detector's box (`BoxPatcher`)
+                 unstable: np.ndarray | None = None, # per frame: landmark fit unstable (`MouthPatcher.flags`); None = unknown
                 ) -> dict:
-        "Offset and confidence; with both patch views, the more confident measurement (`sync_view` says which)."
+        "Offset and confidence from the landmark view, or the more confident of both views where the landmark fit is unstable (`sync_view`)."
         e = audio_envelope(audio, sr, fps, len(landmarks), float(t[0]) if len(t) else 0.0)
         if len(audio) == 0: e[:] = np.nan
         views = {'landmarks': patches}
-        if box_patches is not None and len(box_patches) and np.asarray(box_patches).any(): views['box'] = box_patches
+        if box_patches is not None and len(box_patches) and np.asarray(box_patches).any() and self.unstable_fit(landmarks, unstable):
+            views['box'] = box_patches
         rs = [{**offset_search(regress_distances(video_features(landmarks, P, self.k), e, self.vshift, self.min_overlap), fps),
                'sync_view': name} for name, P in views.items()]
         best = max(rs, key=lambda r: -np.inf if r['sync_confidence'] is None else r['sync_confidence'])   # ties: the first view
@@ -208,12 +229,20 @@ class AVCorrSync:
         else: why = None
         return {**best, 'sync_reason': why, 'sync_backend': self.name, 'sync_version': self.version}
 
+    @staticmethod
+    def unstable_fit(landmarks: np.ndarray, unstable: np.ndarray | None) -> bool:
+        "True when more than half of the face frames are flagged unstable, or when no flags are known."
+        if unstable is None: return True
+        face = ~np.isnan(np.asarray(landmarks, float)).any((1, 2))[:len(unstable)]
+        u = np.asarray(unstable, bool)[:len(face)]
+        return bool(face.any() and u[face].mean() > 0.5)
+
     def on_track(self, track, # a face track: `track_arrays` output or a loaded `data/tracks/<clip_id>.npz`
                  audio: np.ndarray, sr: int, fps: float) -> dict:
-        "The measurement from a stored track (landmarks, t, and the `mouth` / `mouth_box` patches when present)."
+        "The measurement from a stored track (landmarks, t, and the `mouth` / `mouth_box` patches and `mouth_unstable` flags when present)."
         keys = track.files if hasattr(track, 'files') else track
         get = lambda k: track[k] if k in keys else None
-        return self(track['landmarks'], track['t'], audio, sr, fps, get('mouth'), get('mouth_box'))
+        return self(track['landmarks'], track['t'], audio, sr, fps, get('mouth'), get('mouth_box'), get('mouth_unstable'))
 
 # %% ../nbs/25_sync.ipynb #d7a245cf
 @functools.lru_cache(maxsize=None)
