@@ -329,7 +329,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #3fadad90
+# %% ../nbs/30_score.ipynb #b854b5ea
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -367,8 +367,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
              CoTrackerMotion(fps, dur, checkpoint=mcfg.get('cotracker_checkpoint'), repo=mcfg.get('cotracker_repo'))
     qstep = max(int(round(fps / float(q.get('sample_fps', 1.0)))), 1)
     br, lum, keep, lap = [], [], [], []
-    scfg = cfg.get('sync') or {}
-    mouth = MouthPatcher(int(scfg.get('align_smooth', 13)), int(scfg.get('align_smooth_unstable', 25)), float(scfg.get('unstable_jitter', 0.05)))
+    mouth = MouthPatcher.from_cfg(cfg.get('sync'))
     lips = BoxPatcher(max_hold=2 * int(fcfg.get('detect_every', 5)))
     T = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0)
     n, t0, size = 0, time.perf_counter(), None

@@ -56,7 +56,7 @@ def mouth_patch(gray: np.ndarray, # grey frame (uint8)
     A = np.array([[c, -s_], [s_, c]], np.float32); t = dst[0] - A @ src[0]
     return cv2.warpAffine(gray, np.c_[A, t].astype(np.float32), (PATCH_W, PATCH_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
-# %% ../nbs/25_sync.ipynb #e7df8da3
+# %% ../nbs/25_sync.ipynb #f66142ef
 class _Patcher:
     "Frames held until their patch can be cut, patches emitted in order (`_patch(j)`: the patch of held frame j, or None)."
     def __init__(self): self.frames, self.out = [], []
@@ -79,6 +79,12 @@ class MouthPatcher(_Patcher):
                 ):
         super().__init__(); self.h = max(1, int(smooth)) // 2; self.H = max(self.h, int(smooth_unstable) // 2)
         self.th = float(unstable_jitter); self.corners, self.steps, self.unstable, self._rel = [], [], [], None
+
+    @classmethod
+    def from_cfg(cls, cfg: dict | None = None): # the `score.sync` section
+        "The patcher with the study's parameters (`align_smooth`, `align_smooth_unstable`, `unstable_jitter`)."
+        cfg = cfg or {}
+        return cls(int(cfg.get('align_smooth', 13)), int(cfg.get('align_smooth_unstable', 25)), float(cfg.get('unstable_jitter', 0.05)))
 
     def push(self, gray: np.ndarray, lm: np.ndarray | None):
         "Add a frame (grey image and its 68 landmarks, or None without a face); emit patches that are ready."
