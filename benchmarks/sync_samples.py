@@ -28,17 +28,17 @@ def main():
     a = ap.parse_args()
     import tempfile
     import numpy as np
+    from talkvid_nb.core import safe_id
     from talkvid_nb.filter import score_video
-    from talkvid_nb.media import delay_audio, load_audio, probe
-    from talkvid_nb.score import score_clip
+    from talkvid_nb.media import delay_audio, load_audio
     from talkvid_nb.sync import AVCorrSync
     params = yaml.safe_load((ROOT/'params.yaml').read_text())
     meta = pd.read_csv(Path(a.samples)/'samples.csv')
     meta = meta[(meta.audio != 'none') & (meta.speech_ratio_silero.fillna(0) >= a.min_speech)]
     th = params['filter']['per_backend'].get('av_corr', {}).get('sync') or params['filter']['sync']
-    rows = []
+    rows, td = [], Path(tempfile.mkdtemp())
     for r in meta.itertuples():
-        rec = score_video(Path(a.samples)/r.file, params)
+        rec = score_video(Path(a.samples)/r.file, params, tracks_dir=td)     # the face track is kept for the shifts below
         s = rec['sync']; fps = float(params['score'].get('fps', 25))
         off = s.get('sync_offset_ms'); conf = s.get('sync_confidence')
         rows.append(dict(file=r.file, seconds=r.duration_s, fps_source=r.fps, speech_ratio=r.speech_ratio_silero,
@@ -51,11 +51,10 @@ def main():
     shifts = [int(x) for x in a.shifts.split(',') if x.strip()]
     sc = params['score'].get('sync') or {}; fps = float(params['score'].get('fps', 25))
     sync = AVCorrSync.from_cfg(sc)
-    td = Path(tempfile.mkdtemp()); lad = []
+    lad = []
     for r in meta.itertuples():
-        v = Path(a.samples)/r.file; cid = v.stem
-        score_clip(dict(clip_id=cid, path=str(v), duration=probe(v)['duration']), params['score'], tracks_dir=str(td))
-        z = np.load(td/f'{cid}.npz'); au = load_audio(v, 16000)
+        v = Path(a.samples)/r.file
+        z = np.load(td/f'{safe_id(v.stem)}.npz'); au = load_audio(v, 16000)
         base = sync.on_track(z, au, 16000, fps)['sync_offset_ms']
         for ms in shifts:
             m = sync.on_track(z, delay_audio(au, round(ms * 16)), 16000, fps)
@@ -63,8 +62,8 @@ def main():
             lad.append(dict(file=r.file, shift_ms=ms, measured_ms=m['sync_offset_ms'], moved_ms=moved, confidence=round(m['sync_confidence'] or 0, 3),
                             follows=moved is not None and abs(moved - ms) <= 1000 / fps + 1e-6))
     lad = pd.DataFrame(lad)
-    if len(lad): print(lad.to_string(index=False)); lad.to_csv(Path(a.out)/'sync_samples_shifted.csv', index=False) if Path(a.out).mkdir(parents=True, exist_ok=True) is None else None
     Path(a.out).mkdir(parents=True, exist_ok=True)
+    if len(lad): print(lad.to_string(index=False)); lad.to_csv(Path(a.out)/'sync_samples_shifted.csv', index=False)
     df.to_csv(Path(a.out)/'sync_samples.csv', index=False)
     print(json.dumps({'clips': len(df), 'within_1_frame_of_0': int((df.sync_offset_frames.abs() <= 1).sum()),
                       'median_confidence': float(df.sync_confidence.median()) if len(df) else None,

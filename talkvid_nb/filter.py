@@ -184,15 +184,17 @@ def talkvid_export(filtered: pd.DataFrame, segments: pd.DataFrame, collect: pd.D
     if 'description' not in m: m['description'] = None
     return [to_jsonable(talkvid_record(r)) for r in m.to_dict('records')]
 
-# %% ../nbs/31_filter.ipynb #11bae849
-def score_video(video: str | os.PathLike, params: dict, definition: str | None = None) -> dict:
+# %% ../nbs/31_filter.ipynb #ace192fc
+def score_video(video: str | os.PathLike, params: dict, definition: str | None = None,
+                tracks_dir: str | os.PathLike | None = None, # where the face track .npz goes (None: not kept)
+               ) -> dict:
     "Score one whole video and return its TalkVid record with the filter's verdict."
     from talkvid_nb.media import probe
     from talkvid_nb.score import score_clip
     from talkvid_nb.core import safe_id
     p = probe(video)
     cid = safe_id(Path(video).stem)
-    sc = score_clip(dict(clip_id=cid, path=str(video), duration=p['duration']), params['score'])
+    sc = score_clip(dict(clip_id=cid, path=str(video), duration=p['duration']), params['score'], None if tracks_dir is None else str(tracks_dir))
     from talkvid_nb.segment import vad_segments, coverage
     from talkvid_nb.media import load_audio
     sp = coverage(vad_segments(load_audio(video, 16000), 16000, **(params['segment'].get('vad') or {})), 0.0, p['duration']) if p['has_audio'] else 0.0

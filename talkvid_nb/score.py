@@ -187,7 +187,7 @@ def official_segments(fps: float, duration: float) -> list[list[int]]:
     step = max(int(fps / 2), 1)
     return [list(range(int(np.floor((a + trim) * fps)), int(np.ceil((b + trim) * fps)), step)) for a, b in segs]
 
-# %% ../nbs/30_score.ipynb #ec7f2be4
+# %% ../nbs/30_score.ipynb #3065e00c
 class LKMotion:
     "Offline motion scorer: ρ by the paper's and by the official definition, fed frame by frame."
     name = 'lk'
@@ -199,8 +199,8 @@ class LKMotion:
         self.windows, self.ratios, self.prev, self.i = [], [], None, 0
         self.oseg = [dict(idx=set(idx), img=None, pts=None, vis=[]) for idx in official_segments(fps, duration)]
 
-    def update(self, i: int, rgb: np.ndarray):
-        g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    def update(self, i: int, rgb: np.ndarray, gray: np.ndarray | None = None): # the frame, and its grey version when the caller has it
+        g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray is None else gray
         H, W = g.shape; s = min(H, W) / self.ref; fb = self.fb0 * s
         if i % self.stride == 0:                                                # paper: a new 16-frame window
             c, n = self.crop * s, int(round(np.sqrt(self.K)))
@@ -236,7 +236,7 @@ class LKMotion:
                     cotracker_ratio_official=min(segs) if segs else None,
                     motion_windows=len(self.ratios), motion_backend=self.name, motion_version=self.version)
 
-# %% ../nbs/30_score.ipynb #2f130ea8
+# %% ../nbs/30_score.ipynb #32796d66
 class CoTrackerMotion:
     "Reference motion: a CoTracker predictor (model(video[B,T,3,H,W] 0-255, grid_size=N) -> tracks, visibility)."
     name = 'cotracker3'
@@ -252,7 +252,7 @@ class CoTrackerMotion:
         else: self.version = f'stand-in {type(model).__name__}'
         self.model, self.fps, self.ref, self.K, self.crop, self.win, self.stride, self.maxd = model, fps, ref_side, K, crop, win, stride, max_disp
         self.og, self.frames, self.oseg = official_grid, [], official_segments(fps, duration)
-    def update(self, i, rgb): self.frames.append(rgb)
+    def update(self, i, rgb, gray=None): self.frames.append(rgb)
     def _run(self, frames, queries=None, grid=0):
         import torch
         v = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)[None].float()
@@ -329,7 +329,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #b854b5ea
+# %% ../nbs/30_score.ipynb #cb6922c7
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -376,17 +376,17 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
         a = time.perf_counter()
         try: t, fr = next(it)
         except StopIteration: break
+        g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)                          # one grey frame for every scorer (counted as decode)
         b = time.perf_counter(); T['decode'] += b - a
         size = fr.shape[1], fr.shape[0]
         if n % qstep == 0:
-            g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY); lap.append(blur_laplacian(g))
+            lap.append(blur_laplacian(g))
             if qb == 'brisque': br.append(_brisque()(g)); lum.append(float(g.mean()))
         if qb != 'brisque': keep.append(fr)                                   # DOVER samples across the whole clip
         c = time.perf_counter(); T['quality'] += c - b
-        motion.update(n, fr)
+        motion.update(n, fr, g)
         d = time.perf_counter(); T['motion'] += d - c
         tracker.update(n, t, fr); f = tracker.frames[-1]['face']        # the mouth patches feed the sync scorer
-        g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)
         mouth.push(g, f.landmarks if f is not None and f.landmarks is not None else None); lips.push(g, tracker.frames[-1]['box'])
         T['faces'] += time.perf_counter() - d
         n += 1
