@@ -218,14 +218,16 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #e64f0851
+# %% ../nbs/03_faces.ipynb #b9adbffd
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
                  retry_every: int = 5, # after a detection found nothing, unscheduled retries wait this many frames
+                 max_grow: float = 2.0, # a refined face larger than this times its last detector box is a runaway fit
                 ):
-        self.b, self.every, self.retry = backend, max(1, int(detect_every)), max(1, int(retry_every))
+        self.b, self.every, self.retry, self.grow = backend, max(1, int(detect_every)), max(1, int(retry_every)), float(max_grow)
         self.frames: list[dict] = []; self.prev: Face | None = None; self.failed = -10 ** 9
+        self.anchor: float | None = None   # area of the detector box that last held the tracked face
 
     @staticmethod
     def _plausible(a: Face, b: Face, max_turn: float = 45.0, min_iou: float = 0.3) -> bool:
@@ -248,11 +250,18 @@ class FaceTracker:
         return np.asarray(hold[0], np.float32) if hold else None
 
     def _continues(self, rgb, boxes):
-        "The refined previous face and the detected box that holds it, if it is plausible and inside one."
+        "The refined previous face and the detected box that holds it, if it is plausible, inside one and not a runaway fit."
         f = self.b.refine(rgb, self.prev)
         if f is None or not self._plausible(self.prev, f): return None, None
         box = self._holding(boxes, f)
-        return (f, box) if box is not None else (None, None)
+        return (f, box) if box is not None and not self._runaway(f, self._area(box)) else (None, None)
+
+    @staticmethod
+    def _area(b): return None if b is None else float(max(0, b[2] - b[0]) * max(0, b[3] - b[1]))
+
+    def _runaway(self, f: Face, anchor: float | None) -> bool:
+        "A landmark fit that has grown past `max_grow` times the detector box it started from (it feeds its own next box)."
+        return anchor is not None and anchor > 0 and f.area > self.grow * anchor
 
     @staticmethod
     def _box(f): return None if f is None else (f.det_box if f.det_box is not None else f.bbox)
@@ -269,13 +278,15 @@ class FaceTracker:
                 faces = faces or self._detect(i, rgb); f = faces[0] if faces else None
                 if f is not None: box = self._holding(boxes, f)
             if not n: self.failed = i
+            self.anchor = self._area(box if box is not None else self._box(f))
         elif self.prev is None and may_retry:                   # no face: retry now and then
             faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True
+            self.anchor = self._area(self._box(f))
         elif self.prev is not None:
             f = self.b.refine(rgb, self.prev); n = -1; det = False   # -1: not a detection frame
-            if f is None or not self._plausible(self.prev, f):  # lost or jumped: detect afresh, if that finds one
-                faces = self._detect(i, rgb) if may_retry else []
-                if faces: f, n, det = faces[0], len(faces), True
+            if f is None or not self._plausible(self.prev, f) or self._runaway(f, self.anchor):   # lost, jumped or runaway:
+                faces = self._detect(i, rgb) if may_retry else []                                  # detect afresh, if that finds one
+                if faces: f, n, det = faces[0], len(faces), True; self.anchor = self._area(self._box(f))
         else: n, det = -1, False                                # no face and a recent detection found none: wait
         self.prev = f
         H, W = rgb.shape[:2]

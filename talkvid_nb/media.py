@@ -106,7 +106,7 @@ def analysis_size(width: int, height: int, # source size
     w, h = int(round(width * s / 2)) * 2, int(round(height * s / 2)) * 2
     return max(w, 2), max(h, 2)
 
-# %% ../nbs/01_media.ipynb #2b98e05f
+# %% ../nbs/01_media.ipynb #96e1770c
 def iter_frames(path: str | os.PathLike, # a video file
                 short_side: int | None = 512, # analysis resolution: short side in pixels (None: source size)
                 fps: float | None = 25.0, # output frame rate (None: source frames as they are)
@@ -125,7 +125,10 @@ def iter_frames(path: str | os.PathLike, # a video file
             if size is None: size = analysis_size(fr.width, fr.height, short_side, upscale)
             # contiguous: PyAV pads rows to an alignment (a 142-px frame has 432-byte rows), and dlib reads such a
             # strided view as if it were packed, so padding bytes leaked into face detection
-            return np.ascontiguousarray(fr.to_ndarray(width=size[0], height=size[1], format='rgb24', interpolation='AREA'))
+            # scaled in the source's own pixel format first (4:2:0 chroma planes are a quarter the size), then
+            # converted: 1.6-1.8x faster than scaling while converting, for the same area filter
+            if (fr.width, fr.height) != size: fr = fr.reformat(width=size[0], height=size[1], interpolation='AREA')
+            return np.ascontiguousarray(fr.to_ndarray(format='rgb24'))
         for fr in c.decode(v):
             t = fr.time
             if t is None: continue

@@ -187,21 +187,26 @@ def official_segments(fps: float, duration: float) -> list[list[int]]:
     step = max(int(fps / 2), 1)
     return [list(range(int(np.floor((a + trim) * fps)), int(np.ceil((b + trim) * fps)), step)) for a, b in segs]
 
-# %% ../nbs/30_score.ipynb #3065e00c
+# %% ../nbs/30_score.ipynb #fea3fc3e
 class LKMotion:
     "Offline motion scorer: ρ by the paper's and by the official definition, fed frame by frame."
     name = 'lk'
     def __init__(self, fps: float, duration: float, fb_px: float = 0.5, ref_side: int = 512,
-                 K: int = 256, crop: int = 256, win: int = 16, stride: int = 8, max_disp: float = 20.0, official_grid: int = 100):
+                 K: int = 256, crop: int = 256, win: int = 16, stride: int = 8, max_disp: float = 20.0, official_grid: int = 100,
+                 track_scale: float = 0.5, # LK runs on the analysis frame scaled by this (1: at analysis resolution)
+                 lk_window: int = 9, # LK window side, pixels at the tracking scale
+                ):
         self.fps, self.fb0, self.ref, self.K, self.crop, self.win, self.stride, self.maxd = fps, fb_px, ref_side, K, crop, win, stride, max_disp
-        self.og = official_grid
-        self.version = f'OpenCV {cv2.__version__} pyramidal LK (fb < {fb_px} px @{ref_side})'
+        self.og, self.scale = official_grid, float(track_scale)
+        self.lk_win, self.lk_off = dict(_LK_WIN, winSize=(lk_window, lk_window)), dict(_LK, winSize=(lk_window, lk_window))
+        self.version = f'OpenCV {cv2.__version__} pyramidal LK x{self.scale:g}, {lk_window}-px windows (fb < {fb_px} px @{ref_side})'
         self.windows, self.ratios, self.prev, self.i = [], [], None, 0
         self.oseg = [dict(idx=set(idx), img=None, pts=None, vis=[]) for idx in official_segments(fps, duration)]
 
     def update(self, i: int, rgb: np.ndarray, gray: np.ndarray | None = None): # the frame, and its grey version when the caller has it
         g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray is None else gray
-        H, W = g.shape; s = min(H, W) / self.ref; fb = self.fb0 * s
+        if self.scale != 1: g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        H, W = g.shape; s = min(H, W) / self.ref; fb = self.fb0 * s              # sizes at 512 px, scaled to the tracking frame
         if i % self.stride == 0:                                                # paper: a new 16-frame window
             c, n = self.crop * s, int(round(np.sqrt(self.K)))
             pts = grid_points(W, H, n, (W / 2 - c / 2, H / 2 - c / 2, W / 2 + c / 2, H / 2 + c / 2))
@@ -211,7 +216,7 @@ class LKMotion:
             idx = [np.nonzero(w['ok'])[0] for w in live]                        # an invalid track stays invalid: not tracked on
             p0 = np.concatenate([w['pts'][j] for w, j in zip(live, idx)])
             if len(p0):
-                p1, ok = lk_track(self.prev, g, p0, fb, self.maxd * s, _LK_WIN)
+                p1, ok = lk_track(self.prev, g, p0, fb, self.maxd * s, self.lk_win)
                 k = 0
                 for w, j in zip(live, idx):
                     w['pts'][j] = p1[k:k + len(j)]; w['ok'][j] = ok[k:k + len(j)]; k += len(j)
@@ -224,7 +229,7 @@ class LKMotion:
             else:
                 vis = sg['vis'][-1].copy(); j = np.nonzero(vis)[0]              # a lost point stays lost
                 if len(j):
-                    p1, ok = lk_track(sg['img'], g, sg['pts'][j], fb)
+                    p1, ok = lk_track(sg['img'], g, sg['pts'][j], fb, lk=self.lk_off)
                     sg['pts'][j] = p1; vis[j] = ok
                 sg['vis'].append(vis)
             sg['img'] = g
@@ -329,7 +334,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #cb6922c7
+# %% ../nbs/30_score.ipynb #8231594b
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -363,7 +368,8 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
     fb = _faces(fcfg.get('backend', 'auto'), fcfg.get('insightface_root'), fcfg.get('fan_hub_dir'))
     tracker = FaceTracker(fb, detect_every=int(fcfg.get('detect_every', 5)), retry_every=int(fcfg.get('retry_every', 5)))
     dur = float(row.get('duration') or probe(row['path'])['duration'])
-    motion = LKMotion(fps, dur, fb_px=mcfg.get('fb_px', 0.5), official_grid=int(mcfg.get('official_grid', 32))) if mb == 'lk' else \
+    motion = LKMotion(fps, dur, fb_px=mcfg.get('fb_px', 0.5), official_grid=int(mcfg.get('official_grid', 32)),
+                      track_scale=float(mcfg.get('track_scale', 0.5)), lk_window=int(mcfg.get('lk_window', 9))) if mb == 'lk' else \
              CoTrackerMotion(fps, dur, checkpoint=mcfg.get('cotracker_checkpoint'), repo=mcfg.get('cotracker_repo'))
     qstep = max(int(round(fps / float(q.get('sample_fps', 1.0)))), 1)
     br, lum, keep, lap = [], [], [], []
