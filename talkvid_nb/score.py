@@ -157,9 +157,10 @@ class DoverOnnx:
         s0, s1 = float(np.mean(out[0])), float(np.mean(out[1]))
         return dict(dover_score=dover_rescale(s0, self.stats), dover_raw_aesthetic=s0, dover_raw_technical=s1)
 
-# %% ../nbs/30_score.ipynb #19f57b9c
+# %% ../nbs/30_score.ipynb #95663eb8
 _LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03), minEigThreshold=1e-6)
-_LK_WIN = dict(_LK, maxLevel=2)   # paper windows: a valid track moves ≤ 20 px a frame; 2 levels of 15-px windows reach ±49 px
+_LK_WIN = dict(_LK, maxLevel=2)   # paper windows: a valid track moves ≤ 20 px a frame (at 512); 2 levels of 9-px windows at half
+                                   # scale reach ±28 px there, ±56 at 512 (15-px windows at full scale: ±49)
 
 def lk_track(img0, img1, p0: np.ndarray, fb_px: float, max_disp: float = np.inf, lk: dict = _LK) -> tuple[np.ndarray, np.ndarray]:
     "Track points one step: new points and a confident mask (status both ways, displacement ≤ max_disp, inside, forward-backward error < fb_px)."
