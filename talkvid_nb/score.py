@@ -188,7 +188,7 @@ def official_segments(fps: float, duration: float) -> list[list[int]]:
     step = max(int(fps / 2), 1)
     return [list(range(int(np.floor((a + trim) * fps)), int(np.ceil((b + trim) * fps)), step)) for a, b in segs]
 
-# %% ../nbs/30_score.ipynb #fea3fc3e
+# %% ../nbs/30_score.ipynb #5fe0de0b
 class LKMotion:
     "Offline motion scorer: ρ by the paper's and by the official definition, fed frame by frame."
     name = 'lk'
@@ -201,7 +201,7 @@ class LKMotion:
         self.og, self.scale = official_grid, float(track_scale)
         self.lk_win, self.lk_off = dict(_LK_WIN, winSize=(lk_window, lk_window)), dict(_LK, winSize=(lk_window, lk_window))
         self.version = f'OpenCV {cv2.__version__} pyramidal LK x{self.scale:g}, {lk_window}-px windows (fb < {fb_px} px @{ref_side})'
-        self.windows, self.ratios, self.prev, self.i = [], [], None, 0
+        self.windows, self.ratios, self.prev = [], [], None
         self.oseg = [dict(idx=set(idx), img=None, pts=None, vis=[]) for idx in official_segments(fps, duration)]
 
     def update(self, i: int, rgb: np.ndarray, gray: np.ndarray | None = None): # the frame, and its grey version when the caller has it
