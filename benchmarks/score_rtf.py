@@ -49,9 +49,10 @@ def main():
     params = yaml.safe_load((ROOT/'params.yaml').read_text()); cfg = params['score']
     vids = sorted(Path(a.samples).glob('*.mp4'))
     ctx = get_context('spawn')
+    from talkvid_nb.parallel import _init_worker   # the stage's worker set-up: one thread per math library
     rows = []
     for v in vids:   # one fresh process per video: its peak memory is that video's alone
-        with ProcessPoolExecutor(1, mp_context=ctx) as ex: rows.append(ex.submit(_one, (str(v), cfg)).result())
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: rows.append(ex.submit(_one, (str(v), cfg)).result())
     import functools
     from talkvid_nb.media import probe
     from talkvid_nb.parallel import map_clips, engine_spec

@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 from .core import get_logger, safe_id, to_jsonable
 
 # %% auto #0
-__all__ = ['ENGINES', 'run_task', 'demo_task', 'LocalEngine', 'get_engine', 'engine_spec', 'RayEngine', 'map_clips']
+__all__ = ['ENGINES', 'run_task', 'demo_task', 'worker_threads', 'LocalEngine', 'get_engine', 'engine_spec', 'RayEngine',
+           'map_clips']
 
 # %% ../nbs/02_parallel.ipynb #ec61d3e7
 def run_task(fn: Callable[[Any], Any], # the per-clip function
@@ -41,11 +42,18 @@ def demo_task(x):
     if x < 0: raise ValueError(f'negative input {x}')
     return {'y': x * x}
 
-# %% ../nbs/02_parallel.ipynb #7428d3a2
+# %% ../nbs/02_parallel.ipynb #cbf6dd5d
 def _init_worker():
     for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'OPENCV_FOR_THREADS_NUM'): os.environ[v] = '1'
     os.environ.setdefault('TALKVID_WORKER', '1')
     if 'cv2' in sys.modules: sys.modules['cv2'].setNumThreads(1)   # already imported: the variable came too late
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)                 # pools already loaded (NumPy's OpenBLAS came with this module): capped too
+
+def worker_threads(_=None) -> dict:
+    "Threads each BLAS/OpenMP library loaded in this process would use, by library (`threadpoolctl`)."
+    from threadpoolctl import threadpool_info
+    return {f"{p['internal_api']}:{Path(p['filepath']).name}": p['num_threads'] for p in threadpool_info()}
 
 class LocalEngine:
     "Run tasks in this process (`n_workers=0`) or on a local process pool."
