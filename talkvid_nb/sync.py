@@ -13,8 +13,8 @@ from .media import delay_audio, load_audio, iter_frames, write_video
 
 # %% auto #0
 __all__ = ['PATCH_W', 'PATCH_H', 'LIP_BOX', 'mouth_opening', 'audio_envelope', 'mouth_patch', 'MouthPatcher', 'lip_patch',
-           'BoxPatcher', 'offset_search', 'regress_distances', 'video_features', 'AVCorrSync', 'syncnet_crop',
-           'SyncNetSync', 'sync_backend', 'importlib_ok', 'clip_sync', 'shift_audio']
+           'BoxPatcher', 'offset_search', 'regress_distances', 'pca_scores', 'video_features', 'AVCorrSync',
+           'syncnet_crop', 'SyncNetSync', 'sync_backend', 'importlib_ok', 'clip_sync', 'shift_audio']
 
 # %% ../nbs/25_sync.ipynb #42df9e57
 def mouth_opening(landmarks: np.ndarray, # (n, 68, 2) landmark track, NaN where no face
@@ -186,7 +186,18 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #4c581ee4
+# %% ../nbs/25_sync.ipynb #294304f4
+def pca_scores(X: np.ndarray, # (n, d) rows
+               k: int, # components
+              ) -> np.ndarray:
+    "Projections (n, k) of the centred rows of `X` on their first `k` principal axes, largest first."
+    from scipy.linalg import eigh
+    Z = np.asarray(X, np.float64); Z = Z - Z.mean(0); n, d = Z.shape; k = min(k, n, d)
+    if n <= d:                                         # Z = U S V': Z Z' = U S^2 U', and Z V = U S
+        w, U = eigh(Z @ Z.T, subset_by_index=[n - k, n - 1]); return (U * np.sqrt(np.clip(w, 0, None)))[:, ::-1]
+    w, V = eigh(Z.T @ Z, subset_by_index=[d - k, d - 1]); return Z @ V[:, ::-1]
+
+# %% ../nbs/25_sync.ipynb #a9eb6895
 def video_features(landmarks: np.ndarray, # (n, 68, 2)
                    patches: np.ndarray | None = None, # (n, 24, 32) uint8 mouth patches (zeros where no face)
                    k: int = 5, # principal components of the patches
@@ -197,10 +208,7 @@ def video_features(landmarks: np.ndarray, # (n, 68, 2)
     have = ~np.isnan(m[:, 0])
     P = np.asarray(patches, np.float32).reshape(len(patches), -1)[:len(m)]
     F = np.full((len(m), k), np.nan)
-    if have.sum() > k + 2:
-        Z = P[have] - P[have].mean(0)
-        _, _, vt = np.linalg.svd(Z, full_matrices=False)
-        F[have] = Z @ vt[:k].T
+    if have.sum() > k + 2: F[have] = pca_scores(P[have], k)
     return np.c_[m, F]
 
 class AVCorrSync:
