@@ -335,7 +335,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #8231594b
+# %% ../nbs/30_score.ipynb #006216de
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -378,25 +378,31 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
     lips = BoxPatcher(max_hold=2 * int(fcfg.get('detect_every', 5)))
     T = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0)
     n, t0, size = 0, time.perf_counter(), None
+    chunk = max(1, int(cfg.get('chunk', 32)))
     it = iter_frames(row['path'], short_side=int(cfg.get('short_side', 512)), fps=fps, upscale=False)
-    while True:
-        a = time.perf_counter()
-        try: t, fr = next(it)
-        except StopIteration: break
-        g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)                          # one grey frame for every scorer (counted as decode)
+    done = False
+    while not done:                                                     # a chunk of frames at a time, scorer by scorer
+        a = time.perf_counter(); buf = []
+        while len(buf) < chunk:
+            try: t, fr = next(it)
+            except StopIteration: done = True; break
+            buf.append((n + len(buf), t, fr, cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)))   # one grey frame for every scorer (counted as decode)
+        if not buf: break
         b = time.perf_counter(); T['decode'] += b - a
-        size = fr.shape[1], fr.shape[0]
-        if n % qstep == 0:
-            lap.append(blur_laplacian(g))
-            if qb == 'brisque': br.append(_brisque()(g)); lum.append(float(g.mean()))
-        if qb != 'brisque': keep.append(fr)                                   # DOVER samples across the whole clip
+        size = buf[0][2].shape[1], buf[0][2].shape[0]
+        for i, t, fr, g in buf:
+            if i % qstep == 0:
+                lap.append(blur_laplacian(g))
+                if qb == 'brisque': br.append(_brisque()(g)); lum.append(float(g.mean()))
+            if qb != 'brisque': keep.append(fr)                         # DOVER samples across the whole clip
         c = time.perf_counter(); T['quality'] += c - b
-        motion.update(n, fr, g)
+        for i, t, fr, g in buf: motion.update(i, fr, g)
         d = time.perf_counter(); T['motion'] += d - c
-        tracker.update(n, t, fr); f = tracker.frames[-1]['face']        # the mouth patches feed the sync scorer
-        mouth.push(g, f.landmarks if f is not None and f.landmarks is not None else None); lips.push(g, tracker.frames[-1]['box'])
+        for i, t, fr, g in buf: tracker.update(i, t, fr)
+        for (i, t, fr, g), x in zip(buf, tracker.frames[-len(buf):]):  # the mouth patches feed the sync scorer
+            f = x['face']; mouth.push(g, f.landmarks if f is not None and f.landmarks is not None else None); lips.push(g, x['box'])
         T['faces'] += time.perf_counter() - d
-        n += 1
+        n += len(buf)
     if n == 0: raise ValueError('no frames decoded')
     a = time.perf_counter()
     if qb == 'brisque':
