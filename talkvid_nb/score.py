@@ -18,12 +18,12 @@ from .parallel import map_clips
 from .sync import clip_sync, MouthPatcher, BoxPatcher
 
 # %% auto #0
-__all__ = ['DOVER_SETS', 'mscn', 'aggd_fit', 'brisque_features', 'Brisque', 'offline_quality', 'blur_laplacian', 'dover_indices',
-           'fragments', 'dover_views', 'dover_rescale', 'load_dover_stats', 'DoverOnnx', 'lk_track', 'grid_points',
-           'official_segments', 'LKMotion', 'CoTrackerMotion', 'head_detail', 'head_scores', 'quality_backend',
-           'motion_backend', 'score_clip', 'run_score']
+__all__ = ['DOVER_SETS', 'mscn', 'aggd_fit', 'brisque_features', 'Brisque', 'noise_sigma', 'offline_quality', 'blur_laplacian',
+           'dover_indices', 'fragments', 'dover_views', 'dover_rescale', 'load_dover_stats', 'DoverOnnx', 'lk_track',
+           'grid_points', 'official_segments', 'LKMotion', 'CoTrackerMotion', 'head_detail', 'head_scores',
+           'quality_backend', 'motion_backend', 'score_clip', 'run_score']
 
-# %% ../nbs/30_score.ipynb #a9f2e413
+# %% ../nbs/30_score.ipynb #ed61911e
 _GR = np.arange(0.2, 10, 0.001)
 _PHI = scipy.special.gamma(2 / _GR) ** 2 / (scipy.special.gamma(1 / _GR) * scipy.special.gamma(3 / _GR))
 
@@ -81,9 +81,16 @@ class Brisque:
         nodes, _ = self.su.gen_svm_nodearray([float(v) for v in x], isKernel=False)
         return float(self.su.libsvm.svm_predict_probability(self.svm, nodes, (self.su.c_double * 1)()))
 
-def offline_quality(brisque: float, luma: float) -> float:
-    "The offline quality on DOVER's 0-10 scale: 10 − BRISQUE/10 − exposure penalty."
-    return float(np.clip(10 - brisque / 10 - max(0.0, (60 - luma) / 12), 0, 10))
+def noise_sigma(gray: np.ndarray) -> float:
+    "Standard deviation of Gaussian noise in a grey frame, in its units (Donoho-Johnstone wavelet median estimator)."
+    import pywt                                                         # as skimage.restoration.estimate_sigma, without scipy.stats' 1 s import
+    d = pywt.dwtn(np.asarray(gray, np.float32), 'db2')['dd']
+    d = np.abs(d[d != 0])                                               # exactly zero detail = masked (flat) regions
+    return float(np.median(d) / 0.6744897501960817) if d.size else 0.0  # norm.ppf(0.75)
+
+def offline_quality(brisque: float, luma: float, noise: float = 0.0) -> float:
+    "The offline quality on DOVER's 0-10 scale: 10 − BRISQUE/10 − exposure penalty − noise penalty."
+    return float(np.clip(10 - brisque / 10 - max(0.0, (60 - luma) / 12) - max(0.0, noise - 3) / 2, 0, 10))
 
 def blur_laplacian(gray: np.ndarray, size: int = 224) -> float:
     "Reference seed 001's blur score: variance of the Laplacian of the frame standardised to `size`×`size`."
@@ -335,7 +342,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #e2ac2f9f
+# %% ../nbs/30_score.ipynb #31b3b3c5
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -373,7 +380,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
                       track_scale=float(mcfg.get('track_scale', 0.5)), lk_window=int(mcfg.get('lk_window', 9))) if mb == 'lk' else \
              CoTrackerMotion(fps, dur, checkpoint=mcfg.get('cotracker_checkpoint'), repo=mcfg.get('cotracker_repo'))
     qstep = max(int(round(fps / float(q.get('sample_fps', 1.0)))), 1)
-    br, lum, keep, lap = [], [], [], []
+    br, lum, nz, keep, lap = [], [], [], [], []
     mouth = MouthPatcher.from_cfg(cfg.get('sync'))
     lips = BoxPatcher(max_hold=2 * int(fcfg.get('detect_every', 5)))
     T = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0)
@@ -389,7 +396,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
         for i, t, fr, g in buf:
             if i % qstep == 0:
                 lap.append(blur_laplacian(g))
-                if qb == 'brisque': br.append(_brisque()(g)); lum.append(float(g.mean()))
+                if qb == 'brisque': br.append(_brisque()(g)); lum.append(float(g.mean())); nz.append(noise_sigma(g))
             if qb != 'brisque': keep.append(fr)                         # DOVER samples across the whole clip
         c = time.perf_counter(); T['quality'] += c - b
         for i, t, fr, g in buf: motion.update(i, fr, g)
@@ -402,8 +409,9 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
     if n == 0: raise ValueError('no frames decoded')
     a = time.perf_counter()
     if qb == 'brisque':
-        qres = dict(dover_score=offline_quality(float(np.mean(br)), float(np.mean(lum))), quality_brisque=float(np.mean(br)),
-                    quality_luma=float(np.mean(lum)), quality_backend='brisque', quality_version='BRISQUE (LIVE SVR, brisque wheel) + exposure')
+        qres = dict(dover_score=offline_quality(float(np.mean(br)), float(np.mean(lum)), float(np.mean(nz))), quality_brisque=float(np.mean(br)),
+                    quality_luma=float(np.mean(lum)), quality_noise=float(np.mean(nz)), quality_backend='brisque',
+                    quality_version='BRISQUE (LIVE SVR, brisque wheel) + exposure + noise (wavelet MAD)')
     else:
         dv = _dover(q['dover_onnx'], q['dover_stats'])
         qres = dict(**dv(np.stack(keep)), quality_backend='dover_onnx', quality_version=dv.version)
