@@ -107,18 +107,21 @@ def analysis_size(width: int, height: int, # source size
     w, h = int(round(width * s / 2)) * 2, int(round(height * s / 2)) * 2
     return max(w, 2), max(h, 2)
 
-# %% ../nbs/01_media.ipynb #ebfba772
+# %% ../nbs/01_media.ipynb #0116c05e
 def iter_frames(path: str | os.PathLike, # a video file
                 short_side: int | None = 512, # analysis resolution: short side in pixels (None: source size)
                 fps: float | None = 25.0, # output frame rate (None: source frames as they are)
                 start: float = 0.0, # span start, seconds
                 end: float | None = None, # span end, seconds (None: to the end)
                 upscale: bool = True, # False: a video smaller than `short_side` keeps its size
+                threads: int | None = None, # decoder threads (0: FFmpeg's frame threads on every core); None: 1 in a pool worker, else 0
                ) -> Iterator[tuple[float, np.ndarray]]:
     "Stream `(time, RGB frame)` pairs of a span at a constant rate and analysis resolution."
+    if threads is None: threads = 1 if os.environ.get('TALKVID_WORKER') else 0
     eps = 1e-4
     with av.open(str(path)) as c:
-        v = c.streams.video[0]; v.thread_type = 'AUTO'
+        v = c.streams.video[0]; v.thread_type = 'NONE' if threads == 1 else 'AUTO'
+        if threads > 1: v.codec_context.thread_count = threads
         if start > 0 and v.time_base: c.seek(int(start / v.time_base), stream=v, backward=True, any_frame=False)
         size = None; k = 0; prev = None
         Rs, Rc = VideoReformatter(), VideoReformatter()   # scaler and converter, each keeping its context frame to frame
