@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _decode_only(path, short_side, fps):
     from talkvid_nb.media import iter_frames
-    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False))
+    # threads=0: FFmpeg's frame threads on every core, as a lone process decodes (a pool worker would use one thread)
+    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False, threads=0))
     return n, time.perf_counter() - t
 
 

@@ -1,0 +1,78 @@
+"""Interleaved A/B of the score stage between two code versions (not a test: run by hand).
+
+    python benchmarks/score_ab.py OLD [NEW] [--pairs 4] [--workers 2] [--samples ../shared/samples/talking_heads]
+
+OLD and NEW are git revisions (NEW defaults to the working tree). Each version's `talkvid_nb/` and `params.yaml` are
+exported to a temporary folder, and the whole score stage (`map_clips` over the shared samples, as `run_score` runs
+it, without its cache) is timed on `--workers` workers, alternating the versions and which goes first in each pair.
+On a shared machine whose speed drifts by 10-25 % within an hour, only such interleaved runs compare two versions:
+prints every run, then per version the median real-time factor and CPU seconds, and how many pairs each version won.
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stage_once(samples: str, workers: int) -> dict:
+    "One timed run of the score stage in this process (the version on sys.path)."
+    import functools, resource, yaml
+    from talkvid_nb.media import probe
+    from talkvid_nb.parallel import map_clips, engine_spec
+    from talkvid_nb.score import score_clip
+    params = yaml.safe_load(Path('params.yaml').read_text())
+    items = [dict(clip_id=v.stem, path=str(v), duration=probe(v)['duration']) for v in sorted(Path(samples).glob('*.mp4'))]
+    S = sum(i['duration'] for i in items)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN); t0 = time.perf_counter()
+    res = map_clips(functools.partial(score_clip, cfg=params['score']), items, key='clip_id', n_workers=workers, progress=False,
+                    engine=engine_spec(dict(params['common'], engine='local')), cost=lambda r: r['duration'])
+    wall = time.perf_counter() - t0; ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    bad = [r['clip_id'] for r in res if r.get('status') != 'ok']
+    import talkvid_nb
+    return dict(rtf=S / wall, wall_s=wall, cpu_s=ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, failed=bad,
+                code=str(Path(talkvid_nb.__file__).resolve().parent))
+
+
+def export(rev: str | None, dest: Path) -> Path:
+    "The version's talkvid_nb/ and params.yaml in `dest` (rev None: the working tree)."
+    dest.mkdir(parents=True)
+    if rev is None:
+        subprocess.run(['cp', '-r', str(ROOT/'talkvid_nb'), str(ROOT/'params.yaml'), str(dest)], check=True)
+    else:
+        tar = subprocess.run(['git', '-C', str(ROOT), 'archive', rev, 'talkvid_nb', 'params.yaml'], check=True, capture_output=True).stdout
+        subprocess.run(['tar', '-x', '-C', str(dest)], input=tar, check=True)
+    return dest
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('old'); ap.add_argument('new', nargs='?', default=None)
+    ap.add_argument('--pairs', type=int, default=4); ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--samples', default=str(ROOT.parent/'shared'/'samples'/'talking_heads'))
+    ap.add_argument('--_child', action='store_true', help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a._child:   # run inside the exported version: its folder is the working directory and first on the path
+        print(json.dumps(stage_once(a.samples, a.workers))); return
+    a.samples = str(Path(a.samples).resolve())
+    with tempfile.TemporaryDirectory() as tmp:
+        vers = {a.old: export(a.old, Path(tmp)/'old'), a.new or 'worktree': export(a.new, Path(tmp)/'new')}
+        runs = {k: [] for k in vers}
+        for p in range(a.pairs):
+            for name in (list(vers) if p % 2 == 0 else list(vers)[::-1]):
+                d = vers[name]
+                out = subprocess.run([sys.executable, str(Path(__file__).resolve()), 'x', '--_child', '--samples', a.samples,
+                                      '--workers', str(a.workers)], cwd=d, env=dict(os.environ, PYTHONPATH=str(d)),
+                                     check=True, capture_output=True, text=True).stdout
+                r = json.loads(out.strip().splitlines()[-1]); runs[name].append(r)
+                assert Path(r['code']) == (d/'talkvid_nb').resolve(), f"ran {r['code']}, not the exported {name}" 
+                print(f"pair {p + 1} {name:>12s}: {r['rtf']:6.2f}x real time, wall {r['wall_s']:5.1f} s, CPU {r['cpu_s']:5.1f} s"
+                      + (f", failed {r['failed']}" if r['failed'] else ''), flush=True)
+        (o, ro), (n, rn) = runs.items()
+        wins = sum(y['rtf'] > x['rtf'] for x, y in zip(ro, rn))
+        for name, rs in runs.items():
+            print(f"{name:>12s}: median {statistics.median(r['rtf'] for r in rs):.2f}x, CPU {statistics.median(r['cpu_s'] for r in rs):.1f} s")
+        print(f"{n} faster in {wins} of {a.pairs} pairs")
+
+
+if __name__ == '__main__':
+    main()
