@@ -16,16 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def stage_once(samples: str, workers: int) -> dict:
     "One timed run of the score stage in this process (the version on sys.path)."
-    import functools, resource, yaml
+    import resource, yaml
+    from score_rtf import stage_run              # beside this script; it imports talkvid_nb from the exported version
     from talkvid_nb.media import probe
-    from talkvid_nb.parallel import map_clips, engine_spec
-    from talkvid_nb.score import score_clip
+    from talkvid_nb.parallel import engine_spec
     params = yaml.safe_load(Path('params.yaml').read_text())
     items = [dict(clip_id=v.stem, path=str(v), duration=probe(v)['duration']) for v in sorted(Path(samples).glob('*.mp4'))]
     S = sum(i['duration'] for i in items)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN); t0 = time.perf_counter()
-    res = map_clips(functools.partial(score_clip, cfg=params['score']), items, key='clip_id', n_workers=workers, progress=False,
-                    engine=engine_spec(dict(params['common'], engine='local')), cost=lambda r: r['duration'])
+    res = stage_run(items, params['score'], engine_spec(dict(params['common'], engine='local')), workers)
     wall = time.perf_counter() - t0; ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     bad = [r['clip_id'] for r in res if r.get('status') != 'ok']
     import talkvid_nb

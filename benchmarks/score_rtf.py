@@ -27,6 +27,15 @@ def _decode_only(path, short_side, fps):
     return n, time.perf_counter() - t
 
 
+def stage_run(items, cfg, spec, workers):
+    "The score stage's map over clips, as `run_score` runs it (longest first), without its cache: one result per clip."
+    import functools
+    from talkvid_nb.parallel import map_clips
+    from talkvid_nb.score import score_clip
+    return map_clips(functools.partial(score_clip, cfg=cfg), items, key='clip_id', engine=spec, n_workers=workers, progress=False,
+                     cost=lambda r: r['duration'])
+
+
 def _one(args):
     path, cfg = args
     from talkvid_nb.media import probe
@@ -54,17 +63,14 @@ def main():
     rows = []
     for v in vids:   # one fresh process per video: its peak memory is that video's alone
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: rows.append(ex.submit(_one, (str(v), cfg)).result())
-    import functools
     from talkvid_nb.media import probe
-    from talkvid_nb.parallel import map_clips, engine_spec
-    from talkvid_nb.score import score_clip
+    from talkvid_nb.parallel import engine_spec
     spec = engine_spec(dict(params['common'], engine=a.engine))
     items = [dict(clip_id=v.stem, path=str(v), duration=probe(v)['duration']) for v in vids]
     if a.engine == 'ray':   # start the instance outside the timing, as a running cluster would be
         from talkvid_nb.parallel import get_engine; get_engine(spec, n_workers=a.workers)
     t0 = time.perf_counter()
-    res_stage = map_clips(functools.partial(score_clip, cfg=cfg), items, key='clip_id', engine=spec, n_workers=a.workers, progress=False,
-                          cost=lambda r: r['duration'])   # longest first, as run_score schedules them
+    res_stage = stage_run(items, cfg, spec, a.workers)
     stage_wall = time.perf_counter() - t0
     assert all(r.get('status') == 'ok' for r in res_stage), [r.get('detail') for r in res_stage if r.get('status') != 'ok']
     S = sum(r['seconds'] for r in rows)
