@@ -164,7 +164,7 @@ class DoverOnnx:
         s0, s1 = float(np.mean(out[0])), float(np.mean(out[1]))
         return dict(dover_score=dover_rescale(s0, self.stats), dover_raw_aesthetic=s0, dover_raw_technical=s1)
 
-# %% ../nbs/30_score.ipynb #95663eb8
+# %% ../nbs/30_score.ipynb #d72e6f52
 _LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03), minEigThreshold=1e-6)
 _LK_WIN = dict(_LK, maxLevel=2)   # paper windows: a valid track moves ≤ 20 px a frame (at 512); 2 levels of 9-px windows at half
                                    # scale reach ±28 px there, ±56 at 512 (15-px windows at full scale: ±49)
@@ -173,12 +173,14 @@ def lk_track(img0, img1, p0: np.ndarray, fb_px: float, max_disp: float = np.inf,
     "Track points one step: new points and a confident mask (status both ways, displacement ≤ max_disp, inside, forward-backward error < fb_px)."
     H, W = img1.shape[:2]
     p1, st, _ = cv2.calcOpticalFlowPyrLK(img0, img1, p0, None, **lk)
-    ok = (st.ravel() == 1) & (np.linalg.norm((p1 - p0).reshape(-1, 2), axis=1) <= max_disp) & _inside(p1, W, H)
+    ok = (st.ravel() == 1) & (_norm(p1 - p0) <= max_disp) & _inside(p1, W, H)
     j = np.nonzero(ok)[0]
     if len(j):                                  # the backward check only for points the forward step kept
         pb, stb, _ = cv2.calcOpticalFlowPyrLK(img1, img0, p1[j], None, **lk)
-        ok[j] = (stb.ravel() == 1) & (np.linalg.norm((pb - p0[j]).reshape(-1, 2), axis=1) < fb_px)
+        ok[j] = (stb.ravel() == 1) & (_norm(pb - p0[j]) < fb_px)
     return p1, ok
+
+def _norm(d): d = d.reshape(-1, 2); return np.sqrt((d * d).sum(1))    # np.linalg.norm(d, axis=1)'s arithmetic, less overhead
 
 def _inside(p, W, H): return (p[:, 0, 0] >= 0) & (p[:, 0, 0] < W) & (p[:, 0, 1] >= 0) & (p[:, 0, 1] < H)
 

@@ -41,7 +41,7 @@ def audio_envelope(audio: np.ndarray, # float32 mono
         rms = np.sqrt((x2[hi] - x2[lo]) / np.maximum(hi - lo, 1))
     return np.log(rms + 1e-4)
 
-# %% ../nbs/25_sync.ipynb #7de74a21
+# %% ../nbs/25_sync.ipynb #591efd2f
 PATCH_W, PATCH_H = 32, 24
 
 def mouth_patch(gray: np.ndarray, # grey frame (uint8)
@@ -54,9 +54,16 @@ def mouth_patch(gray: np.ndarray, # grey frame (uint8)
     sc = np.hypot(*e) / max(np.hypot(*d), 1e-6); ang = np.arctan2(d[1], d[0]) - np.arctan2(e[1], e[0])
     c, s_ = sc * np.cos(-ang), sc * np.sin(-ang)
     A = np.array([[c, -s_], [s_, c]], np.float32); t = dst[0] - A @ src[0]
-    return cv2.warpAffine(gray, np.c_[A, t].astype(np.float32), (PATCH_W, PATCH_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    M = np.empty((2, 3), np.float32); M[:, :2] = A; M[:, 2] = t
+    return cv2.warpAffine(gray, M, (PATCH_W, PATCH_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
-# %% ../nbs/25_sync.ipynb #f66142ef
+# %% ../nbs/25_sync.ipynb #e919c0cb
+def _median0(a: np.ndarray) -> np.ndarray:
+    "`np.median(a, axis=0)`, bit for bit, with a sort's overhead instead of median's (these run once a frame on a few values)."
+    if len(a) == 0 or np.isnan(a).any(): return np.median(a, 0)
+    a = np.sort(a, 0); m = len(a) // 2
+    return a[m] if len(a) % 2 else (a[m - 1] + a[m]) / 2   # median's mean of the middle two: a float sum, then /2 (exact)
+
 class _Patcher:
     "Frames held until their patch can be cut, patches emitted in order (`_patch(j)`: the patch of held frame j, or None)."
     def __init__(self): self.frames, self.out = [], []
@@ -91,22 +98,23 @@ class MouthPatcher(_Patcher):
         self.frames.append(gray if lm is not None else None)
         if lm is None: self.corners.append(None); self.steps.append(np.nan); self._rel = None
         else:
-            lm = np.asarray(lm, np.float32); c = lm[[48, 54]]; rel = c - lm[27:36].mean(0)
-            io = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
-            self.steps.append(np.nan if self._rel is None or io <= 0 else float(np.linalg.norm(rel - self._rel, axis=1).mean() / io))
+            lm = np.asarray(lm, np.float32); c = lm[[48, 54]]; rel = c - lm[27:36].sum(0) / 9
+            e = lm[36:42].sum(0) / 6 - lm[42:48].sum(0) / 6; io = float(np.sqrt(e @ e))   # np.linalg.norm's arithmetic
+            d = None if self._rel is None else rel - self._rel
+            self.steps.append(np.nan if d is None or io <= 0 else float(np.sqrt((d * d).sum(1)).mean() / io))
             self.corners.append(c); self._rel = rel
         self._emit(len(self.frames) - 1 - self.H)
 
     def jitter(self, j: int) -> float:
         "Median fit jitter over the frames around frame j (NaN when no step is known there)."
         s = np.asarray(self.steps[max(0, j - self.H):j + self.H + 1], float)
-        return float(np.nanmedian(s)) if np.isfinite(s).any() else np.nan
+        return float(_median0(s[~np.isnan(s)])) if np.isfinite(s).any() else np.nan
 
     def _patch(self, j):
         if self.frames[j] is None: self.unstable.append(False); return None
         bad = bool(self.jitter(j) > self.th); w = self.H if bad else self.h; self.unstable.append(bad)
         cs = [c for c in self.corners[max(0, j - w):j + w + 1] if c is not None]
-        return mouth_patch(self.frames[j], np.median(np.stack(cs), 0))
+        return mouth_patch(self.frames[j], _median0(np.stack(cs)))
 
     def flags(self) -> np.ndarray:
         "Per emitted frame: True where the landmark fit was judged unstable (call after `patches()`)."
