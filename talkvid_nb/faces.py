@@ -225,15 +225,18 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #4383a73b
+# %% ../nbs/03_faces.ipynb #28306711
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
                  retry_every: int = 5, # after a detection found nothing, unscheduled retries wait this many frames
                  max_grow: float = 2.0, # a refined face larger than this times its last detector box is a runaway fit
+                 retry_backoff: float = 2.0, # each further detection that finds nothing multiplies that wait (up to detect_every; 1: fixed)
                 ):
         self.b, self.every, self.retry, self.grow = backend, max(1, int(detect_every)), max(1, int(retry_every)), float(max_grow)
+        self.backoff = max(1.0, float(retry_backoff))
         self.frames: list[dict] = []; self.prev: Face | None = None; self.failed = -10 ** 9
+        self.misses = 0   # detections in a row that found no face
         self.anchor: float | None = None   # area of the detector box that last held the tracked face
 
     @staticmethod
@@ -246,8 +249,15 @@ class FaceTracker:
 
     def _detect(self, i, rgb):
         faces = self.b.detect(rgb)
-        if not faces: self.failed = i
+        if faces: self.misses = 0
+        else: self._miss(i)
         return faces
+
+    def _miss(self, i): self.failed = i; self.misses += 1
+
+    def _wait(self) -> int:
+        "Frames an unscheduled retry waits after the last detection that found nothing."
+        return min(self.every, int(self.retry * self.backoff ** max(0, self.misses - 1)))
 
     @staticmethod
     def _holding(boxes, f):
@@ -271,7 +281,7 @@ class FaceTracker:
     def _box(f): return None if f is None else (f.det_box if f.det_box is not None else f.bbox)
 
     def update(self, i: int, t: float, rgb: np.ndarray):
-        may_retry = i - self.failed >= self.retry
+        may_retry = i - self.failed >= self._wait()
         f = box = None
         if i % self.every == 0:                                  # scheduled detection: count the faces, and keep the
             if hasattr(self.b, 'count_faces'): boxes, faces = self.b.count_faces(rgb)   # faces: its full detection, if it ran one
@@ -281,7 +291,8 @@ class FaceTracker:
             if f is None and n:
                 faces = faces or self._detect(i, rgb); f = faces[0] if faces else None
                 if f is not None: box = self._holding(boxes, f)
-            if not n: self.failed = i
+            if not n: self._miss(i)
+            elif f is not None: self.misses = 0
         elif self.prev is None and may_retry:                   # no face: retry now and then
             faces = self._detect(i, rgb); n = len(faces); f = faces[0] if faces else None; det = True
         elif self.prev is not None:

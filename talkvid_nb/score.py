@@ -344,7 +344,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #31b3b3c5
+# %% ../nbs/30_score.ipynb #3cb8f25a
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -376,7 +376,8 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
     fps = float(cfg.get('fps', 25)); q, mcfg, fcfg = cfg['quality'], cfg['motion'], cfg['faces']
     qb, mb = quality_backend(q), motion_backend(mcfg)
     fb = _faces(fcfg.get('backend', 'auto'), fcfg.get('insightface_root'), fcfg.get('fan_hub_dir'))
-    tracker = FaceTracker(fb, detect_every=int(fcfg.get('detect_every', 5)), retry_every=int(fcfg.get('retry_every', 5)))
+    tracker = FaceTracker(fb, detect_every=int(fcfg.get('detect_every', 5)), retry_every=int(fcfg.get('retry_every', 5)),
+                          retry_backoff=float(fcfg.get('retry_backoff', 2.0)))
     dur = float(row.get('duration') or probe(row['path'])['duration'])
     motion = LKMotion(fps, dur, fb_px=mcfg.get('fb_px', 0.5), official_grid=int(mcfg.get('official_grid', 32)),
                       track_scale=float(mcfg.get('track_scale', 0.5)), lk_window=int(mcfg.get('lk_window', 9))) if mb == 'lk' else \
