@@ -16,8 +16,8 @@ from tqdm.auto import tqdm
 from .core import get_logger, safe_id, to_jsonable
 
 # %% auto #0
-__all__ = ['ENGINES', 'run_task', 'demo_task', 'worker_threads', 'LocalEngine', 'get_engine', 'engine_spec', 'RayEngine',
-           'map_clips']
+__all__ = ['ENGINES', 'run_task', 'demo_task', 'worker_threads', 'LocalEngine', 'get_engine', 'engine_spec', 'trim_heap',
+           'RayEngine', 'map_clips']
 
 # %% ../nbs/02_parallel.ipynb #ec61d3e7
 def run_task(fn: Callable[[Any], Any], # the per-clip function
@@ -105,6 +105,14 @@ def engine_spec(common: dict, # the `common` section of params.yaml
     name = common.get('engine') or 'local'
     opts = common.get(name)
     return {'name': name, **opts} if isinstance(opts, dict) else name
+
+# %% ../nbs/02_parallel.ipynb #7adaba5b
+def trim_heap() -> bool:
+    "Return the heap's free pages to the OS (glibc `malloc_trim(0)`); False where that is unavailable or nothing was freed."
+    try:
+        import ctypes
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (OSError, AttributeError): return False
 
 # %% ../nbs/02_parallel.ipynb #cb3bb183
 def _run_batch(fn, batch):

@@ -194,18 +194,26 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #294304f4
+# %% ../nbs/25_sync.ipynb #2ce64983
 def pca_scores(X: np.ndarray, # (n, d) rows
                k: int, # components
+               block: int = 16384, # rows converted to float64 at a time when there are more (memory stays bounded)
               ) -> np.ndarray:
     "Projections (n, k) of the centred rows of `X` on their first `k` principal axes, largest first."
     from scipy.linalg import eigh
-    Z = np.asarray(X, np.float64); Z = Z - Z.mean(0); n, d = Z.shape; k = min(k, n, d)
-    if n <= d:                                         # Z = U S V': Z Z' = U S^2 U', and Z V = U S
-        w, U = eigh(Z @ Z.T, subset_by_index=[n - k, n - 1]); return (U * np.sqrt(np.clip(w, 0, None)))[:, ::-1]
-    w, V = eigh(Z.T @ Z, subset_by_index=[d - k, d - 1]); return Z @ V[:, ::-1]
+    n, d = np.shape(X); k = min(k, n, d)
+    if n <= block:                                     # one block: the centred rows in float64, in one piece
+        Z = np.array(X, np.float64); Z -= Z.mean(0)
+        if n <= d:                                     # Z = U S V': Z Z' = U S^2 U', and Z V = U S
+            w, U = eigh(Z @ Z.T, subset_by_index=[n - k, n - 1]); return (U * np.sqrt(np.clip(w, 0, None)))[:, ::-1]
+        w, V = eigh(Z.T @ Z, subset_by_index=[d - k, d - 1]); return Z @ V[:, ::-1]
+    rows = lambda: (np.asarray(X[i:i + block], np.float64) for i in range(0, n, block))   # a long clip: Z'Z by blocks
+    mu = sum(b.sum(0) for b in rows()) / n
+    G = sum((b - mu).T @ (b - mu) for b in rows())
+    w, V = eigh(G, subset_by_index=[d - k, d - 1]); V = V[:, ::-1]
+    return np.concatenate([(b - mu) @ V for b in rows()])
 
-# %% ../nbs/25_sync.ipynb #a9eb6895
+# %% ../nbs/25_sync.ipynb #c40548ee
 def video_features(landmarks: np.ndarray, # (n, 68, 2)
                    patches: np.ndarray | None = None, # (n, 24, 32) uint8 mouth patches (zeros where no face)
                    k: int = 5, # principal components of the patches
@@ -214,7 +222,7 @@ def video_features(landmarks: np.ndarray, # (n, 68, 2)
     m = mouth_opening(landmarks)[:, None]
     if patches is None or not len(patches): return m
     have = ~np.isnan(m[:, 0])
-    P = np.asarray(patches, np.float32).reshape(len(patches), -1)[:len(m)]
+    P = np.asarray(patches); P = (P if P.dtype.kind in 'ui' else P.astype(np.float32)).reshape(len(P), -1)[:len(m)]   # uint8 stays uint8 (exact in float64)
     F = np.full((len(m), k), np.nan)
     if have.sum() > k + 2: F[have] = pca_scores(P[have], k)
     return np.c_[m, F]
