@@ -225,7 +225,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #28306711
+# %% ../nbs/03_faces.ipynb #225e9fa0
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -237,6 +237,7 @@ class FaceTracker:
         self.backoff = max(1.0, float(retry_backoff))
         self.frames: list[dict] = []; self.prev: Face | None = None; self.failed = -10 ** 9
         self.misses = 0   # detections in a row that found no face
+        self.packed: list[dict] = []   # earlier frames, packed into arrays (`pack`)
         self.anchor: float | None = None   # area of the detector box that last held the tracked face
 
     @staticmethod
@@ -306,6 +307,16 @@ class FaceTracker:
         self.prev = f
         H, W = rgb.shape[:2]
         self.frames.append(dict(i=i, t=t, n_faces=n, detected=det, face=f, box=box, W=W, H=H))
+
+    def pack(self):
+        "Move the frames so far from `frames` into compact arrays (`track_arrays`); tracking goes on from the last face."
+        if self.frames: self.packed.append(track_arrays(self.frames)); self.frames = []
+
+    def track(self) -> dict[str, np.ndarray]:
+        "The whole track as `track_arrays` gives it, packed frames and `frames` together."
+        parts = self.packed + [track_arrays(self.frames)] if self.frames or not self.packed else self.packed
+        if len(parts) == 1: return parts[0]
+        return {k: (parts[0][k] if k == 'size' else np.concatenate([p[k] for p in parts])) for k in parts[0]}
 
 def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
     "Stack a track into arrays: t, n_faces, detected, bbox, kps, landmarks, pose, score (NaN where no face), det_box (detections only)."

@@ -344,7 +344,7 @@ def head_scores(track: dict, fps: float, definition: str, pose_smooth: int = 13)
     out['face_used'] = int(len(use))
     return {f'{k}_{definition}': (None if v is None else float(v)) for k, v in {**s, **out}.items()}
 
-# %% ../nbs/30_score.ipynb #9bbf7ce8
+# %% ../nbs/30_score.ipynb #5a6a86a1
 @functools.lru_cache(maxsize=4)
 def _brisque(): return Brisque()
 
@@ -372,7 +372,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
                tracks_dir: str | None = None, # where the face track .npz goes
               ) -> dict:
     "All scores of one clip from one streaming decode; the face track saved beside."
-    from talkvid_nb.faces import FaceTracker, track_arrays
+    from talkvid_nb.faces import FaceTracker
     fps = float(cfg.get('fps', 25)); q, mcfg, fcfg = cfg['quality'], cfg['motion'], cfg['faces']
     qb, mb = quality_backend(q), motion_backend(mcfg)
     fb = _faces(fcfg.get('backend', 'auto'), fcfg.get('insightface_root'), fcfg.get('fan_hub_dir'))
@@ -407,6 +407,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
         for i, t, fr, g in buf: tracker.update(i, t, fr)
         for (i, t, fr, g), x in zip(buf, tracker.frames[-len(buf):]):  # the mouth patches feed the sync scorer
             f = x['face']; mouth.push(g, f.landmarks if f is not None and f.landmarks is not None else None); lips.push(g, x['box'])
+        tracker.pack()                                                  # the chunk's faces as arrays from now on
         T['faces'] += time.perf_counter() - d
         n += len(buf)
         if (n // chunk) % 16 == 0 and len(buf) == chunk: trim_heap()    # a long clip's freed frame buffers back to the OS
@@ -421,7 +422,7 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
         qres = dict(**dv(np.stack(keep)), quality_backend='dover_onnx', quality_version=dv.version)
     T['quality'] += time.perf_counter() - a
     a = time.perf_counter(); mres = motion.result(); T['motion'] += time.perf_counter() - a
-    tr = track_arrays(tracker.frames); tr['mouth'] = mouth.patches(); tr['mouth_unstable'] = mouth.flags(); tr['mouth_box'] = lips.patches()
+    tr = tracker.track(); tr['mouth'] = mouth.patches(); tr['mouth_unstable'] = mouth.flags(); tr['mouth_box'] = lips.patches()
     hres = {**head_scores(tr, fps, 'paper', int(fcfg.get('pose_smooth', 13))), **head_scores(tr, fps, 'official')}
     a = time.perf_counter(); sres = clip_sync(row['path'], tr, cfg.get('sync'), fps); T['sync'] += time.perf_counter() - a
     if tracks_dir is not None:

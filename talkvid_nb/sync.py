@@ -195,10 +195,10 @@ def regress_distances(F: np.ndarray, # video features (n, k), NaN rows where no 
         if not np.isnan(r): out[j] = 1.0 - r
     return out
 
-# %% ../nbs/25_sync.ipynb #2ce64983
+# %% ../nbs/25_sync.ipynb #092721b2
 def pca_scores(X: np.ndarray, # (n, d) rows
                k: int, # components
-               block: int = 16384, # rows converted to float64 at a time when there are more (memory stays bounded)
+               block: int = 4096, # rows converted to float64 at a time when there are more (memory stays bounded)
               ) -> np.ndarray:
     "Projections (n, k) of the centred rows of `X` on their first `k` principal axes, largest first."
     from scipy.linalg import eigh
