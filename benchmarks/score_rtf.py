@@ -1,13 +1,14 @@
 """Real-time factor of the score stage on the shared samples (not a test: run by hand).
 
-    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray] [--repeat 1] [--out reports/benchmarks]
+    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray] [--repeat 1] [--long 0] [--out reports/benchmarks]
 
 For every sample video: the decode-only rate at analysis resolution (the physical limit of a one-decode design), the
 fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak memory of the worker
 process that scored it. Then the whole set through `map_clips` on `--workers` workers of `--engine` (local process
 pool or a local Ray instance with the `common.ray` options), as the stage runs it — so Ray's overhead is visible; `--repeat N`
 runs that N times and reports the median run (every run's figure is kept in `rtf_stage_runs`). RTF = video seconds / wall
-seconds. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-up, model
+seconds. `--long M` also scores one M-minute clip (the first sample played over and over, no audio) in a fresh worker
+and reports its peak memory: the target is 2 GB per worker whatever the clip length. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-up, model
 loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips. Prints a table and
 writes JSON.
 """
@@ -49,12 +50,37 @@ def _one(args):
                 peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def _long_clip(src: str, minutes: float, dest: str) -> float:
+    "Write `minutes` of `src` played over and over (video only, 25 fps) to `dest`; its duration in seconds."
+    from talkvid_nb.media import iter_frames, write_video
+    n = int(round(minutes * 60 * 25))
+    def frames():
+        k = 0
+        while True:                                  # one pass of the source at a time: nothing held
+            for _, f in iter_frames(src, short_side=None, fps=25):
+                if k == n: return
+                yield f; k += 1
+    write_video(dest, frames(), 25); return n / 25
+
+
+def _long_one(args):
+    path, cfg = args
+    from talkvid_nb.media import probe
+    from talkvid_nb.score import score_clip
+    dur = probe(path)['duration']; t = time.perf_counter()
+    r = score_clip(dict(clip_id=Path(path).stem, path=str(path), duration=dur), cfg)
+    return dict(long_clip_seconds=round(dur, 1), long_clip_frames=r['n_frames'], long_clip_wall_s=round(time.perf_counter() - t, 1),
+                long_clip_rtf=round(dur / (time.perf_counter() - t), 2),
+                long_clip_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--samples', default=str(ROOT.parent/'shared'/'samples'/'talking_heads'))
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--engine', default='local', choices=['local', 'ray'])
     ap.add_argument('--repeat', type=int, default=1, help='whole-stage runs; the median run is reported')
+    ap.add_argument('--long', type=float, default=0, metavar='M', help='also score one M-minute clip and report its peak memory')
     ap.add_argument('--out', default=str(ROOT/'reports'/'benchmarks'))
     a = ap.parse_args()
     import yaml
@@ -89,6 +115,11 @@ def main():
                median_per_video_rtf=round(float(np.median([r['seconds'] / r['total_s'] for r in rows])), 2),
                peak_rss_mb_max=round(max(r['peak_rss_mb'] for r in rows), 1),
                per_video=[{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])
+    if a.long > 0:   # memory against clip length: one long clip in a fresh worker
+        import tempfile
+        with tempfile.TemporaryDirectory() as td:
+            lp = str(Path(td)/'long.mp4'); _long_clip(str(vids[0]), a.long, lp)
+            with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: res.update(ex.submit(_long_one, (lp, cfg)).result())
     print(f"{'video':42s} {'sec':>6s} {'dec RTF':>8s} {'fused RTF':>9s} {'quality':>8s} {'motion':>8s} {'faces':>8s} {'peak MB':>8s}")
     for r in rows:
         print(f"{r['video']:42s} {r['seconds']:6.1f} {r['seconds']/r['decode_s']:8.1f} {r['seconds']/r['total_s']:9.2f} "
