@@ -225,7 +225,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #225e9fa0
+# %% ../nbs/03_faces.ipynb #c4e8f069
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -258,7 +258,7 @@ class FaceTracker:
 
     def _wait(self) -> int:
         "Frames an unscheduled retry waits after the last detection that found nothing."
-        return min(self.every, int(self.retry * self.backoff ** max(0, self.misses - 1)))
+        return min(self.every, int(self.retry * self.backoff ** min(max(0, self.misses - 1), 64)))   # capped: an hour without a face must not overflow
 
     @staticmethod
     def _holding(boxes, f):
