@@ -14,7 +14,7 @@ whole-stage runs: one persistent one-thread worker per version (models loaded be
 times by each, alternating the versions clip by clip (and which goes first). Prints the ratio of total CPU seconds
 (NEW / OLD) and the median and spread of the per-clip ratios.
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, functools, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,11 +56,18 @@ def _version_init(d: str):
     from talkvid_nb.parallel import _init_worker; _init_worker()
 
 
+@functools.lru_cache(maxsize=1)
+def _score_cfg() -> dict:
+    "The exported version's `score` params (read once per worker)."
+    import yaml
+    return yaml.safe_load(Path('params.yaml').read_text())['score']
+
+
 def _clip_cpu(path: str, duration: float) -> tuple[float, str]:
     "CPU seconds of this process scoring one clip with the version it was set up with (and where that code lives)."
-    import yaml, talkvid_nb
+    import talkvid_nb
     from talkvid_nb.score import score_clip
-    cfg = yaml.safe_load(Path('params.yaml').read_text())['score']
+    cfg = _score_cfg()
     t = time.process_time(); score_clip(dict(clip_id=Path(path).stem, path=path, duration=duration), cfg)
     return time.process_time() - t, str(Path(talkvid_nb.__file__).resolve().parent)
 

@@ -38,16 +38,21 @@ def stage_run(items, cfg, spec, workers):
                      cost=lambda r: r['duration'])
 
 
-def _one(args):
-    path, cfg = args
+def _score(path, cfg) -> tuple[float, dict, float]:
+    "Score one clip in this (worker) process: its duration, `score_clip`'s record, the process's peak memory in MB."
     from talkvid_nb.media import probe
     from talkvid_nb.score import score_clip
     dur = probe(path)['duration']
-    n, dec = _decode_only(path, cfg['short_side'], cfg['fps'])
     r = score_clip(dict(clip_id=Path(path).stem, path=str(path), duration=dur), cfg)
+    return dur, r, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _one(args):
+    path, cfg = args
+    n, dec = _decode_only(path, cfg['short_side'], cfg['fps'])
+    dur, r, peak = _score(path, cfg)
     return dict(video=Path(path).name, seconds=dur, frames=n, decode_s=dec, total_s=r['time_total_s'],
-                **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')},
-                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')}, peak_rss_mb=peak)
 
 
 def _long_clip(src: str, minutes: float, dest: str) -> float:
@@ -64,14 +69,9 @@ def _long_clip(src: str, minutes: float, dest: str) -> float:
 
 
 def _long_one(args):
-    path, cfg = args
-    from talkvid_nb.media import probe
-    from talkvid_nb.score import score_clip
-    dur = probe(path)['duration']; t = time.perf_counter()
-    r = score_clip(dict(clip_id=Path(path).stem, path=str(path), duration=dur), cfg)
-    return dict(long_clip_seconds=round(dur, 1), long_clip_frames=r['n_frames'], long_clip_wall_s=round(time.perf_counter() - t, 1),
-                long_clip_rtf=round(dur / (time.perf_counter() - t), 2),
-                long_clip_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+    dur, r, peak = _score(*args)
+    return dict(long_clip_seconds=round(dur, 1), long_clip_frames=r['n_frames'], long_clip_wall_s=round(r['time_total_s'], 1),
+                long_clip_rtf=round(dur / r['time_total_s'], 2), long_clip_peak_rss_mb=round(peak, 1))
 
 
 def main():
