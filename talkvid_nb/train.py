@@ -66,7 +66,7 @@ def motion_loss(pred, y, mask, vad, w_temporal: float = 0.5, w_silence: float = 
     total = base + w_temporal * temp + w_silence * still
     return dict(total=total, base=base, temporal=temp, silence=still)
 
-# %% ../nbs/61_train.ipynb #21992663
+# %% ../nbs/61_train.ipynb #5acfd989
 def load_feature_files(files) -> list[dict]:
     "Feature files as tensors (x, y, mask, vad)."
     out = []
@@ -101,7 +101,7 @@ def evaluate_loss(model, data: list[dict], cfg: dict) -> float:
 
 def fit(train_data: list[dict], val_data: list[dict], cfg: dict, progress: bool = True) -> tuple[nn.Module, pd.DataFrame]:
     "Train a TCN with AdamW + OneCycle + clipping and early stopping on the validation loss."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm                               # the console bar (see map_clips in 02_parallel)
     torch.manual_seed(cfg['seed']); np.random.seed(cfg['seed'])
     torch.set_num_threads(int(cfg.get('threads', 1)))      # small convolutions: one thread is fastest, and reproducible
     n_in, n_out = train_data[0]['x'].shape[1], train_data[0]['y'].shape[1]
