@@ -15,7 +15,7 @@ import yaml
 # %% auto #0
 __all__ = ['STATUS', 'SCHEMAS', 'HEAD_DETAIL_KEYS', 'INFO_KEYS', 'find_root', 'load_params', 'merge_params', 'stable_hash',
            'code_hash', 'file_hash', 'stage_dir', 'safe_id', 'make_clip_id', 'write_table', 'read_table',
-           'talkvid_record', 'get_logger', 'to_jsonable', 'spans_of', 'ci_text']
+           'talkvid_record', 'get_logger', 'to_jsonable', 'spans_of', 'ci_text', 'save_figure']
 
 # %% ../nbs/00_core.ipynb #e0e7db3e
 def find_root(start: str | os.PathLike | None = None, # where to start looking (default: cwd)
@@ -212,3 +212,16 @@ def ci_text(r: dict | pd.Series, # a row or dict holding `k`, `k_lo`, `k_hi`
     v, lo, hi = r.get(k), r.get(f'{k}_lo'), r.get(f'{k}_hi')
     if not isnum(v): return '—'
     return f'{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]' if isnum(lo) and isnum(hi) else f'{v:.{digits}f}'
+
+# %% ../nbs/00_core.ipynb #4c130b75
+def save_figure(fig, # a Matplotlib figure
+                stem: str | os.PathLike, # the path without extension: `stem.png` and `stem.svg` are written
+                dpi: int = 120) -> list[Path]:
+    "Save `fig` as PNG and SVG, byte-identical for the same figure (no date in the SVG, its ids from a fixed salt)."
+    import matplotlib as mpl
+    out = [Path(f'{stem}.png'), Path(f'{stem}.svg')]
+    out[0].parent.mkdir(parents=True, exist_ok=True)
+    with mpl.rc_context({'svg.hashsalt': 'talkvid-nb'}):
+        fig.savefig(out[0], dpi=dpi)
+        fig.savefig(out[1], dpi=dpi, metadata={'Date': None})
+    return out

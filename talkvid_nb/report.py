@@ -14,7 +14,7 @@ import pandas as pd
 __all__ = ['AGE_ORDER', 'PIPELINE', 'set_style', 'FigureBook', 'paper_reference', 'resolution_labels', 'table1_row',
            'definition_effect', 'build_site']
 
-# %% ../nbs/80_report.ipynb #51ec85a0
+# %% ../nbs/80_report.ipynb #7b2c87cc
 def set_style():
     "The study's seaborn style (every figure of the report)."
     import seaborn as sns
@@ -28,7 +28,8 @@ class FigureBook:
     def save(self, fig, name: str, caption: str) -> dict:
         "Write `name.png` and `name.svg`, record and return the entry (caption included)."
         e = dict(name=name, caption=caption, png=f'{name}.png', svg=f'{name}.svg')
-        for ext in ('png', 'svg'): fig.savefig(self.out/f'{name}.{ext}', dpi=self.dpi)
+        from talkvid_nb.core import save_figure
+        save_figure(fig, self.out/name, self.dpi)
         self.items = [i for i in self.items if i['name'] != name] + [e]
         (self.out/'figures.json').write_text(json.dumps(self.items, indent=1))
         return e
