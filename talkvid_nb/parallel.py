@@ -17,7 +17,7 @@ from .core import get_logger, safe_id, to_jsonable
 
 # %% auto #0
 __all__ = ['ENGINES', 'run_task', 'demo_task', 'worker_threads', 'LocalEngine', 'get_engine', 'engine_spec', 'trim_heap',
-           'RayEngine', 'map_clips']
+           'RayEngine', 'map_clips', 'stage_rate']
 
 # %% ../nbs/02_parallel.ipynb #ec61d3e7
 def run_task(fn: Callable[[Any], Any], # the per-clip function
@@ -227,3 +227,14 @@ def map_clips(fn: Callable[[Any], Any], # per-clip function (importable: a modul
         bar.update(1)
     bar.close()
     return out
+
+# %% ../nbs/02_parallel.ipynb #ff0d921b
+def stage_rate(seconds, # media seconds of each item
+               cached, # whether each item's result came from the cache (`map_clips`' `_cached`)
+               wall_s: float, # the stage's wall time this run
+               ) -> dict:
+    "Throughput of a stage run honest about its cache: media seconds processed now per wall second (None if none were)."
+    pairs = [(float(s), bool(c)) for s, c in zip(seconds, cached)]
+    now, run = sum(s for s, c in pairs if not c), sum(not c for _, c in pairs)
+    return {'items': len(pairs), 'from_cache': len(pairs) - run, 'seconds_processed': round(now, 1), 'wall_s': round(float(wall_s), 1),
+            'rtf': round(now / wall_s, 2) if run and wall_s > 0 else None}

@@ -433,11 +433,11 @@ def score_clip(row: dict, # a kept row of segments.parquet (clip_id, path, durat
                 blur_laplacian=float(np.mean(lap)),
                 **{f'time_{k}_s': round(v, 4) for k, v in T.items()}, time_total_s=round(time.perf_counter() - t0, 4))
 
-# %% ../nbs/30_score.ipynb #bc7da1bd
+# %% ../nbs/30_score.ipynb #d42d3d1a
 SCHEMAS['scores'] = dict(key='clip_id', columns=['clip_id', 'video_id', 'duration', 'status', 'reason', 'detail'])
 
 def run_score(score: dict, data_dir, engine: str | dict = 'local', n_workers: int = 0, cache: bool = True) -> pd.DataFrame:
-    "Score every kept segment; write `scores.parquet` (a row for every candidate segment) and the face tracks."
+    "Score every kept segment; write `scores.parquet` (a row for every candidate segment) and the face tracks. `.attrs['from_cache']`: the clips not rescored."
     d = Path(data_dir); tracks = stage_dir(d, 'tracks')
     seg = read_table(d/'segments.parquet')
     ok = seg[seg.status == 'ok'][['clip_id', 'video_id', 'path', 'duration', 'speech_ratio']].to_dict('records')
@@ -463,4 +463,6 @@ def run_score(score: dict, data_dir, engine: str | dict = 'local', n_workers: in
     keep = {r['clip_id'] for r in ok}
     for f in tracks.glob('*.npz'):
         if f.stem not in keep: f.unlink()
-    return read_table(d/'scores.parquet')
+    out = read_table(d/'scores.parquet')
+    out.attrs['from_cache'] = [s['clip_id'] for s, r in zip(ok, res) if r.get('_cached')]
+    return out
