@@ -17,7 +17,7 @@ __all__ = ['BACKENDS', 'Face', 'kps_from_68', 'head_pose', 'dlib_models_dir', 'D
            'insight_to_face', 'InsightFaces', 'fan_to_faces', 'face_alignment_weights', 'FaceAlignmentFaces',
            'get_face_backend', 'FaceTracker', 'track_arrays']
 
-# %% ../nbs/03_faces.ipynb #2328bd5d
+# %% ../nbs/03_faces.ipynb #8313c1b7
 def _box_area(b) -> float: return float(max(0, b[2] - b[0]) * max(0, b[3] - b[1]))
 
 @dataclass
@@ -29,7 +29,6 @@ class Face:
     pose: np.ndarray | None = None         # pitch, yaw, roll in degrees
     backend: str = ''
     det_box: np.ndarray | None = None      # the detector's own box (x1, y1, x2, y2), where it differs from `bbox`
-    box_rel: np.ndarray | None = None      # that box relative to the landmark box, as the fit saw it (dlib: seeds `refine`)
 
     @property
     def area(self) -> float: return _box_area(self.bbox)
@@ -61,7 +60,7 @@ def head_pose(lm68: np.ndarray, # 68 x 2 landmarks
     pitch, yaw, roll = np.degrees([np.arctan2(R[2, 1], R[2, 2]), np.arctan2(-R[2, 0], sy), np.arctan2(R[1, 0], R[0, 0])])
     return np.array([pitch, yaw, roll], np.float32)
 
-# %% ../nbs/03_faces.ipynb #0e56b9e3
+# %% ../nbs/03_faces.ipynb #86cf49fe
 def dlib_models_dir() -> Path:
     "The `models/` folder of the face-recognition-models wheel (without importing the package)."
     spec = importlib.util.find_spec('face_recognition_models')
@@ -71,7 +70,6 @@ def dlib_models_dir() -> Path:
 class DlibFaces:
     "Offline faces: dlib HOG detector + 68-point landmarks + solvePnP pose + 128-D embedding."
     name = 'dlib'
-    REL = np.float32([-0.05, -0.25, 0.05, 0.05])   # a refine seed box around landmarks of unknown origin (no detection behind them)
     def __init__(self, upsample: int = 0, # detector upsampling (1 finds faces half as large, 4x slower)
                  rotations: tuple = (0, -30, 30, -60, 60), # angles tried in turn until a face is found
                  min_score: float = 0.0, # HOG detector score threshold (dlib's default; lower finds faces in walls)
@@ -86,19 +84,15 @@ class DlibFaces:
         self.version = f'dlib {dlib.__version__} (HOG + shape_predictor_68 + solvePnP)'
 
     def _faces(self, img, boxes, scores, M_inv, W, H):
-        "Faces from landmark fits in `boxes` of `img` (mapped back to the frame by `M_inv`)."
         out = []
         for b, s in zip(boxes, scores):
             lm = np.array([[p.x, p.y] for p in self.sp(img, b).parts()], np.float32)
-            (x1, y1), (x2, y2) = lm.min(0), lm.max(0); w, h = max(x2 - x1, 1.0), max(y2 - y1, 1.0)   # how the box sits on the fit
-            r = np.float32([(b.left() - x1) / w, (b.top() - y1) / h, (b.right() - x2) / w, (b.bottom() - y2) / h])
             if M_inv is not None: lm = lm @ M_inv[:, :2].T + M_inv[:, 2]
             bb = np.concatenate((lm.min(0), lm.max(0))).astype(np.float32)  # landmark box: same definition at any rotation
             c = np.float32([[b.left(), b.top()], [b.right(), b.top()], [b.left(), b.bottom()], [b.right(), b.bottom()]])
             if M_inv is not None: c = c @ M_inv[:, :2].T + M_inv[:, 2]
             out.append(Face(bbox=bb, kps=kps_from_68(lm), score=float(s), landmarks=lm,
-                            pose=head_pose(lm, W, H), backend=self.name, det_box=np.concatenate((c.min(0), c.max(0))).astype(np.float32),
-                            box_rel=r))
+                            pose=head_pose(lm, W, H), backend=self.name, det_box=np.concatenate((c.min(0), c.max(0))).astype(np.float32)))
         return out
 
     def count(self, rgb: np.ndarray) -> np.ndarray:
@@ -127,10 +121,7 @@ class DlibFaces:
             else: img, M_inv = rgb, None
             boxes, scores, _ = self.det.run(img, self.upsample, self.min_score)
             if len(boxes):
-                faces = self._faces(img, boxes, scores, M_inv, W, H)
-                if ang:                                   # a box found in a turned frame does not seed fits in the frame
-                    for f in faces: f.box_rel = None
-                return sorted(faces, key=lambda f: -f.area)
+                return sorted(self._faces(img, boxes, scores, M_inv, W, H), key=lambda f: -f.area)
         return []
 
     def refine(self, rgb: np.ndarray, prev: Face) -> Face | None:
@@ -143,11 +134,9 @@ class DlibFaces:
         pts = prev.landmarks if prev.landmarks is not None else prev.bbox.reshape(2, 2)
         if M is not None: pts = pts @ M[:, :2].T + M[:, 2]
         x1, y1 = pts.min(0); x2, y2 = pts.max(0); w, h = x2 - x1, y2 - y1
-        r = prev.box_rel if prev.box_rel is not None and M is None else self.REL   # the detector's box, as it sat on the face
-        rect = self.dlib.rectangle(int(x1 + r[0] * w), int(y1 + r[1] * h), int(x2 + r[2] * w), int(y2 + r[3] * h))
+        rect = self.dlib.rectangle(int(x1 - 0.05 * w), int(y1 - 0.25 * h), int(x2 + 0.05 * w), int(y2 + 0.05 * h))
         M_inv = cv2.invertAffineTransform(M) if M is not None else None
         f = self._faces(img, [rect], [prev.score], M_inv, W, H)[0]
-        f.box_rel = prev.box_rel                                  # carried from the detection, never from a fit's own seed
         if not np.isfinite(f.landmarks).all(): return None
         return f
 
@@ -236,7 +225,7 @@ def get_face_backend(name: str = 'auto', # auto | insightface | face_alignment |
     if name == 'dlib': return DlibFaces(**dlib_kwargs)
     raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
 
-# %% ../nbs/03_faces.ipynb #1ee4e341
+# %% ../nbs/03_faces.ipynb #c4e8f069
 class FaceTracker:
     "Per-frame face track of the largest face, fed frame by frame."
     def __init__(self, backend, detect_every: int = 5,
@@ -283,11 +272,7 @@ class FaceTracker:
         f = self.b.refine(rgb, self.prev)
         if f is None or not self._plausible(self.prev, f): return None, None
         box = self._holding(boxes, f)
-        if box is None or self._runaway(f, _box_area(box)): return None, None
-        if f.box_rel is not None and f.landmarks is not None:   # the detector's box of this second seeds the next fits
-            (x1, y1), (x2, y2) = f.landmarks.min(0), f.landmarks.max(0); w, h = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
-            f.box_rel = np.float32([(box[0] - x1) / w, (box[1] - y1) / h, (box[2] - x2) / w, (box[3] - y2) / h])
-        return f, box
+        return (f, box) if box is not None and not self._runaway(f, _box_area(box)) else (None, None)
 
     def _runaway(self, f: Face, anchor: float | None) -> bool:
         "A landmark fit that has grown past `max_grow` times the detector box it started from (it feeds its own next box)."
