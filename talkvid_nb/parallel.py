@@ -228,13 +228,14 @@ def map_clips(fn: Callable[[Any], Any], # per-clip function (importable: a modul
     bar.close()
     return out
 
-# %% ../nbs/02_parallel.ipynb #ff0d921b
+# %% ../nbs/02_parallel.ipynb #380b7210
 def stage_rate(seconds, # media seconds of each item
                cached, # whether each item's result came from the cache (`map_clips`' `_cached`)
                wall_s: float, # the stage's wall time this run
+               key: str = 'rtf', # the name of the rate in the result
                ) -> dict:
     "Throughput of a stage run honest about its cache: media seconds processed now per wall second (None if none were)."
     pairs = [(float(s), bool(c)) for s, c in zip(seconds, cached)]
     now, run = sum(s for s, c in pairs if not c), sum(not c for _, c in pairs)
-    return {'items': len(pairs), 'from_cache': len(pairs) - run, 'seconds_processed': round(now, 1), 'wall_s': round(float(wall_s), 1),
-            'rtf': round(now / wall_s, 2) if run and wall_s > 0 else None}
+    return {'from_cache': len(pairs) - run, 'seconds_processed': round(now, 1), 'wall_s': round(float(wall_s), 1),
+            key: round(now / wall_s, 2) if run and wall_s > 0 else None}
