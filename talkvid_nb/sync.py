@@ -275,7 +275,7 @@ class AVCorrSync:
         get = lambda k: track[k] if k in keys else None
         return self(track['landmarks'], track['t'], audio, sr, fps, get('mouth'), get('mouth_box'), get('mouth_unstable'))
 
-# %% ../nbs/25_sync.ipynb #a2a94872
+# %% ../nbs/25_sync.ipynb #b40402d7
 @functools.lru_cache(maxsize=None)
 def _syncnet_class():
     import torch.nn as nn
@@ -333,19 +333,23 @@ class SyncNetSync:
             self.version = f'syncnet_v2 ({Path(weights).name})'
         else: self.version = 'syncnet (random weights: tests only)'
 
-    def embed_lips(self, crops: Iterable[np.ndarray]) -> tuple[np.ndarray, int]:
-        "Lip embeddings of every 5-frame window of BGR 224×224 crops at 25 fps, and the number of crops. `crops` may be any iterable: only `batch + 4` crops are held at a time."
+    def embed_lips(self, crops: Iterable[np.ndarray], # BGR 224×224 crops at 25 fps: an array or any iterable
+                   limit: int | None = None, # embed only the first `limit` windows (the crops after them are counted, not kept)
+                  ) -> tuple[np.ndarray, int]:
+        "Lip embeddings of every 5-frame window of the crops (up to `limit`), and the number of crops. Only `batch + 4` crops are held at a time."
         import torch
-        out, held, base = [], [], 0                      # held: crops base, base + 1, ...
+        lim = 1 << 62 if limit is None else max(int(limit), 0)
+        out, held, base, n = [], [], 0, 0                # held: crops base, base + 1, ...
         def run(js):
             x = np.stack([np.stack(held[j - base:j - base + 5]) for j in js]).transpose(0, 4, 1, 2, 3).astype(np.float32)   # B, 3, 5, H, W
             with torch.no_grad(): out.append(self.net.forward_lip(torch.from_numpy(x).to(self.device)).cpu().numpy())
         for c in crops:
+            n += 1
+            if base >= lim: continue                     # every window wanted is embedded: the rest are only counted
             held.append(np.asarray(c))
             if len(held) == self.batch + 4:              # `batch` complete windows from base
-                run(range(base, base + self.batch)); held = held[self.batch:]; base += self.batch
-        n = base + len(held)
-        for i in range(base, n - 4, self.batch): run(range(i, min(n - 4, i + self.batch)))
+                run(range(base, min(base + self.batch, lim))); held = held[self.batch:]; base += self.batch
+        for i in range(base, min(n - 4, lim), self.batch): run(range(i, min(n - 4, lim, i + self.batch)))
         return (np.concatenate(out) if out else np.zeros((0, 1024), np.float32)), n
 
     def embed(self, crops: Iterable[np.ndarray], audio: np.ndarray, sr: int = 16000):
@@ -353,8 +357,9 @@ class SyncNetSync:
         import torch
         from python_speech_features import mfcc          # the original's MFCC; install it with the SyncNet weights
         cc = np.stack(list(zip(*mfcc(audio, sr)))).astype(np.float32)[None, None]   # 1, 1, 13, T (100 Hz)
-        lip, n = self.embed_lips(crops)
-        last = min(n, len(audio) // (sr // 25)) - 5
+        af = len(audio) // (sr // 25)                    # video frames the audio covers
+        lip, n = self.embed_lips(crops, limit=af - 5)    # no lip window past the audio
+        last = min(n, af) - 5
         if last < 1: raise ValueError('clip too short for SyncNet (needs > 5 frames of video and audio)')
         aud = []
         with torch.no_grad():
