@@ -25,30 +25,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _decode_only(path, short_side, fps):
+def _decode_only(path, short_side, fps, threads=0):
+    "Frames of one clip decoded alone at analysis resolution, and the seconds it took. threads=0: FFmpeg's frame threads on every core, as a lone process decodes; 1: as a stage worker decodes."
     from talkvid_nb.media import iter_frames
-    # threads=0: FFmpeg's frame threads on every core, as a lone process decodes (a pool worker would use one thread)
-    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False, threads=0))
+    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False, threads=threads))
     return n, time.perf_counter() - t
-
-
-def _decode_worker(path) -> int:
-    "Frames of one clip decoded as a stage worker decodes them (one thread: the workers already fill the cores)."
-    from talkvid_nb.media import iter_frames
-    return sum(1 for _ in iter_frames(path, short_side=_DEC['short_side'], fps=_DEC['fps'], upscale=False, threads=1))
-
-
-_DEC = {}
-def _init_decode(short_side, fps):
-    from talkvid_nb.parallel import _init_worker
-    _init_worker(); _DEC.update(short_side=short_side, fps=fps)
 
 
 def decode_stage(paths, short_side, fps, workers, ctx) -> float:
     "Wall seconds to decode every clip over `workers` one-thread processes, longest first (workers started and warmed outside the timing)."
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_decode, initargs=(short_side, fps)) as ex:
-        list(ex.map(_decode_worker, [paths[-1]] * workers))
-        t = time.perf_counter(); list(ex.map(_decode_worker, paths)); return time.perf_counter() - t
+    import functools
+    from talkvid_nb.parallel import _init_worker
+    dec = functools.partial(_decode_only, short_side=short_side, fps=fps, threads=1)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as ex:
+        list(ex.map(dec, [paths[-1]] * workers))
+        t = time.perf_counter(); list(ex.map(dec, paths)); return time.perf_counter() - t
 
 
 def stage_run(items, cfg, spec, workers):
