@@ -1,6 +1,6 @@
 """Real-time factor of the score stage on the shared samples (not a test: run by hand).
 
-    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray] [--repeat 1] [--long 0] [--out reports/benchmarks]
+    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray] [--repeat 1] [--long 0] [--floor] [--out reports/benchmarks]
 
 For every sample video: the decode-only rate at analysis resolution (one process, FFmpeg's frame threads on every
 core), the fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak memory of
@@ -12,8 +12,11 @@ stage run, the same clips are decoded alone over the same number of one-thread w
 compares the stage with (two one-thread decoders outrun one frame-threaded decoder on small frames, so the one-process
 figure, `stage_share_of_one_process_decode_rate`, flatters the stage). RTF = video seconds / wall seconds. `--long M` also scores one M-minute clip (the first sample played over and over, no audio) in a fresh worker
 and reports its peak memory: the target is 2 GB per worker whatever the clip length. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-up, model
-loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips. Prints a table and
-writes JSON.
+loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips. `--floor` scores
+every clip once more in one warmed-up one-thread worker with the kernels timed call by call (OpenCV's LK and solvePnP, dlib's
+detector and 68-point fit; decode, 1-fps quality and sync from the clip's own timings): `ms_*` per frame, `ms_kernels` their
+sum without any glue, `floor_rtf_max` the rate that sum allows with every worker busy, and `half_decode_rate_needs_ms` the
+most a frame may cost for the stage to reach half of `rtf_decode_stage`. Prints a table and writes JSON.
 """
 import argparse, json, resource, time
 from concurrent.futures import ProcessPoolExecutor
@@ -68,6 +71,40 @@ def _one(args):
                 **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')}, peak_rss_mb=peak)
 
 
+class _Timed:
+    "A kernel (a callable) whose calls add their wall seconds to `acc[key]`."
+    def __init__(self, fn, key, acc): self.fn, self.key, self.acc = fn, key, acc
+    def __call__(self, *a, **k):
+        t = time.perf_counter()
+        try: return self.fn(*a, **k)
+        finally: self.acc[self.key] += time.perf_counter() - t
+
+
+def _floor(paths, cfg) -> dict:
+    """Per-frame seconds of the kernels `score_clip` runs, in this (one-thread worker) process: every clip scored once with
+    OpenCV's LK and solvePnP and the dlib detector and landmark fit timed call by call; decode, quality and sync from the
+    record's own timings; the rest of each scorer is its glue."""
+    import types, cv2
+    from talkvid_nb import score as S
+    f = cfg['faces']; fb = S._faces(f.get('backend', 'auto'), f.get('insightface_root'), f.get('fan_hub_dir'))
+    acc = dict(lk=0.0, landmark_fit=0.0, head_pose=0.0, detector=0.0)
+    _score(paths[0], cfg)                                              # models loaded and warm before any timing
+    cv2.calcOpticalFlowPyrLK = _Timed(cv2.calcOpticalFlowPyrLK, 'lk', acc); cv2.solvePnP = _Timed(cv2.solvePnP, 'head_pose', acc)
+    if hasattr(fb, 'sp'): fb.sp = _Timed(fb.sp, 'landmark_fit', acc); fb.det = types.SimpleNamespace(run=_Timed(fb.det.run, 'detector', acc))
+    T, n = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0, total=0.0), 0
+    for p in paths:
+        r = _score(p, cfg)[1]; n += r['n_frames']
+        for k in T: T[k] += r[f'time_{k}_s']
+    ms = lambda s: round(1000 * s / n, 3)
+    out = dict(floor_frames=n, floor_face_backend=fb.name, ms_decode=ms(T['decode']), ms_quality=ms(T['quality']),
+               ms_motion_lk=ms(acc['lk']), ms_motion_rest=ms(T['motion'] - acc['lk']),
+               ms_faces_landmark_fit=ms(acc['landmark_fit']), ms_faces_head_pose=ms(acc['head_pose']), ms_faces_detector=ms(acc['detector']),
+               ms_faces_rest=ms(T['faces'] - acc['landmark_fit'] - acc['head_pose'] - acc['detector']), ms_sync=ms(T['sync']))
+    out['ms_total'] = ms(T['total'])
+    out['ms_kernels'] = round(sum(out[k] for k in ('ms_decode', 'ms_quality', 'ms_motion_lk', 'ms_faces_landmark_fit', 'ms_faces_head_pose', 'ms_faces_detector')), 3)
+    return out
+
+
 def _long_clip(src: str, minutes: float, dest: str) -> float:
     "Write `minutes` of `src` played over and over (video only, 25 fps) to `dest`; its duration in seconds."
     from talkvid_nb.media import iter_frames, write_video
@@ -94,6 +131,7 @@ def main():
     ap.add_argument('--engine', default='local', choices=['local', 'ray'])
     ap.add_argument('--repeat', type=int, default=1, help='whole-stage runs; the median run is reported')
     ap.add_argument('--long', type=float, default=0, metavar='M', help='also score one M-minute clip and report its peak memory')
+    ap.add_argument('--floor', action='store_true', help='also time the kernels inside the scorers (per frame, one thread) and the rate they allow')
     ap.add_argument('--out', default=str(ROOT/'reports'/'benchmarks'))
     a = ap.parse_args()
     import yaml
@@ -138,6 +176,12 @@ def main():
         with tempfile.TemporaryDirectory() as td:
             lp = str(Path(td)/'long.mp4'); _long_clip(str(vids[0]), a.long, lp)
             with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: res.update(ex.submit(_long_one, (lp, cfg)).result())
+    if a.floor:   # the floor: what the kernels alone cost a frame, and the rate that leaves on these workers
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: fl = ex.submit(_floor, by_len, cfg).result()
+        fps = float(cfg['fps'])
+        fl['floor_rtf_max'] = round(a.workers * 1000 / (fl['ms_kernels'] * fps), 2)            # every worker busy, no glue
+        fl['half_decode_rate_needs_ms'] = round(a.workers * 1000 / (0.5 * res['rtf_decode_stage'] * fps), 3)
+        res.update(fl)
     print(f"{'video':42s} {'sec':>6s} {'dec RTF':>8s} {'fused RTF':>9s} {'quality':>8s} {'motion':>8s} {'faces':>8s} {'peak MB':>8s}")
     for r in rows:
         print(f"{r['video']:42s} {r['seconds']:6.1f} {r['seconds']/r['decode_s']:8.1f} {r['seconds']/r['total_s']:9.2f} "
