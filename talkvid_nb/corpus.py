@@ -230,7 +230,7 @@ def frame_size(person_id: str, size: int = 384, max_upscale: float = 1.3) -> int
     img, _ = person_face(person_id)
     return int(min(size, 2 * int(max_upscale * 0.98 * min(img.shape[:2]) / 2)))
 
-# %% ../nbs/05_corpus.ipynb #1651a691
+# %% ../nbs/05_corpus.ipynb #997d73c1
 DEFECTS = {  # defect -> (criterion it must fail, what is done)
     'too_short': ('duration', 'clip of 3.5 s'),
     'no_speech': ('speech', 'room noise at -45 dBFS instead of speech, mouth still'),
@@ -246,6 +246,8 @@ DEFECTS = {  # defect -> (criterion it must fail, what is done)
     'out_of_frame': ('completeness', 'face centre on the left edge: part of the face outside the frame'),
     'audio_delay': ('sync', 'audio delayed by 400 ms against video'),
     'audio_lead': ('sync', 'audio 240 ms early against video'),
+    'jump_cut': ('movement', 'portrait at 60 % on a plain wall, jumping every 1.2 s between the upper left and the lower right'),
+    'head_jerk': ('rotation', 'the head snaps between 30-degree tilts to either side every 0.6 s'),
 }
 AUDIO_SHIFT_S = {'audio_delay': 0.4, 'audio_lead': -0.24}   # > 0: audio lags video
 
@@ -276,7 +278,7 @@ def corpus_specs(n_clean_per_person: int = 2, # clean clips per person
         s.update(video_id=f"syn{i:03d}_{s['person_id']}_{s['defect']}", fps=fps, size=fs, seed=seed * 1000 + i)
     return specs
 
-# %% ../nbs/05_corpus.ipynb #117b9173
+# %% ../nbs/05_corpus.ipynb #aaeb9c15
 def _speech_track(lang: str, dur: float, rng: np.random.Generator, sr: int = 22050, person_id: str | None = None) -> np.ndarray:
     "Speech filling `dur` seconds in the person's voice: sentences of the language with short pauses, 0.3 s lead-in."
     out = [np.zeros(int(0.3 * sr), np.float32)]; n = len(out[0]); k = int(rng.integers(2))
@@ -317,6 +319,9 @@ def render_shot(person_id: str, n: int, fps: float, size: int, audio: np.ndarray
     roll = _smooth_noise(rng, n, fps, 1.5) + (tilt + 65.0 if defect == 'head_roll' else 0.0)   # 65 degrees whatever the photo's tilt
     tx, ty = _smooth_noise(rng, n, fps, 3.0), _smooth_noise(rng, n, fps, 2.0)
     sc = 1 + _smooth_noise(rng, n, fps, 0.012)
+    if defect in ('jump_cut', 'head_jerk'):   # +1 / -1, switching every 1.2 s (jump_cut) or 0.6 s (head_jerk)
+        side = 1.0 - 2.0 * ((np.arange(n) // max(1, int(round((1.2 if defect == 'jump_cut' else 0.6) * fps)))) % 2)
+        if defect == 'head_jerk': roll = roll + side * 30.0
     if defect == 'shaky':
         jumps = np.zeros((n, 2)); t = 0
         while t < n:
@@ -332,8 +337,10 @@ def render_shot(person_id: str, n: int, fps: float, size: int, audio: np.ndarray
             yield still; continue
         f = fa.frame(float(env[i]), float(blink[i]))
         M = cv2.getRotationMatrix2D(fc, float(roll[i]), float(sc[i])); M[:, 2] += (tx[i], ty[i])
-        if defect == 'face_small':
-            Ms = M * 0.22; Ms[:, 2] = M[:, 2] * 0.22 + (0.6 * size, 0.25 * size)
+        if defect in ('face_small', 'jump_cut'):   # the portrait shrunk onto a plain wall (moving it there leaves the colours as they are)
+            if defect == 'face_small': k, off = 0.22, (0.6 * size, 0.25 * size)
+            else: k = 0.6; off = (np.array((0.25, 0.3) if side[i] > 0 else (0.75, 0.7)) - k * np.array((0.5, 0.47))) * size   # face centre lands there
+            Ms = M * k; Ms[:, 2] = M[:, 2] * k + off
             f = cv2.warpAffine(f, Ms, (size, size), dst=wall.copy(), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_TRANSPARENT)
         else:
             f = cv2.warpAffine(f, M, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
