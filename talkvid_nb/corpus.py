@@ -278,7 +278,7 @@ def corpus_specs(n_clean_per_person: int = 2, # clean clips per person
         s.update(video_id=f"syn{i:03d}_{s['person_id']}_{s['defect']}", fps=fps, size=fs, seed=seed * 1000 + i)
     return specs
 
-# %% ../nbs/05_corpus.ipynb #aaeb9c15
+# %% ../nbs/05_corpus.ipynb #2ea5552a
 def _speech_track(lang: str, dur: float, rng: np.random.Generator, sr: int = 22050, person_id: str | None = None) -> np.ndarray:
     "Speech filling `dur` seconds in the person's voice: sentences of the language with short pauses, 0.3 s lead-in."
     out = [np.zeros(int(0.3 * sr), np.float32)]; n = len(out[0]); k = int(rng.integers(2))
@@ -339,7 +339,7 @@ def render_shot(person_id: str, n: int, fps: float, size: int, audio: np.ndarray
         M = cv2.getRotationMatrix2D(fc, float(roll[i]), float(sc[i])); M[:, 2] += (tx[i], ty[i])
         if defect in ('face_small', 'jump_cut'):   # the portrait shrunk onto a plain wall (moving it there leaves the colours as they are)
             if defect == 'face_small': k, off = 0.22, (0.6 * size, 0.25 * size)
-            else: k = 0.6; off = (np.array((0.25, 0.3) if side[i] > 0 else (0.75, 0.7)) - k * np.array((0.5, 0.47))) * size   # face centre lands there
+            else: k = 0.6; off = np.array((0.25, 0.3) if side[i] > 0 else (0.75, 0.7)) * size - k * np.array(fc)   # the face centre lands there
             Ms = M * k; Ms[:, 2] = M[:, 2] * k + off
             f = cv2.warpAffine(f, Ms, (size, size), dst=wall.copy(), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_TRANSPARENT)
         else:
