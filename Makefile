@@ -9,7 +9,7 @@ STAMP := $(VENV)/.talkvid-setup
 TORCH_PIP_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lab export clean-cache
+.PHONY: setup repro test lab export lint clean-cache
 setup: $(STAMP)
 
 $(STAMP): settings.ini setup.py
@@ -28,9 +28,14 @@ test: setup
 lab: setup
 	$(BIN)/jupyter lab nbs/
 
-# after editing notebooks: regenerate talkvid_nb/ and strip notebook noise
+# after editing notebooks: strip notebook noise, format the code cells, regenerate talkvid_nb/ and format it alike
+# (nbdev wraps `__all__` at 120 + its prefix; ruff keeps every line within 120)
 export: setup
-	$(BIN)/nbdev_clean && $(BIN)/nbdev_export
+	$(BIN)/nbdev_clean && $(BIN)/ruff format -q nbs && $(BIN)/nbdev_export && $(BIN)/ruff format -q talkvid_nb
+
+# the line discipline (also part of `make test`): no ;-joined statements, lines <= 120 characters
+lint: setup
+	$(BIN)/ruff check talkvid_nb nbs benchmarks sweeps tests && $(BIN)/ruff format --check talkvid_nb nbs benchmarks sweeps tests
 
 clean-cache:
 	rm -rf data/.cache

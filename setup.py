@@ -39,6 +39,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=['talkvid_nb', 'talkvid_nb.*']),
     include_package_data = True,
+    package_data = {'talkvid_nb': ['prompts/*.txt']},
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements, 'ray': ray_requirements },
     dependency_links = cfg.get('dep_links','').split(),

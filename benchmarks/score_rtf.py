@@ -1,23 +1,27 @@
 """Real-time factor of the score stage on the shared samples (not a test: run by hand).
 
-    python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray] [--repeat 1] [--long 0] [--floor] [--out reports/benchmarks]
+python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray]
+[--repeat 1] [--long 0] [--floor] [--out reports/benchmarks]
 
 For every sample video: the decode-only rate at analysis resolution (one process, FFmpeg's frame threads on every
-core), the fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak memory of
-the worker process that scored it. Then the whole set through `map_clips` on `--workers` workers of `--engine` (local
-process pool or a local Ray instance with the `common.ray` options), as the stage runs it — so Ray's overhead is visible;
-`--repeat N` runs that N times and reports the median run (every run's figure is kept in `rtf_stage_runs`). Before each
-stage run, the same clips are decoded alone over the same number of one-thread worker processes, longest first
-(`rtf_decode_stage`): the physical limit of a one-decode design on these cores, which `stage_share_of_decode_rate`
-compares the stage with (two one-thread decoders outrun one frame-threaded decoder on small frames, so the one-process
-figure, `stage_share_of_one_process_decode_rate`, flatters the stage). RTF = video seconds / wall seconds. `--long M` also scores one M-minute clip (the first sample played over and over, no audio) in a fresh worker
-and reports its peak memory: the target is 2 GB per worker whatever the clip length. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-up, model
-loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips. `--floor` scores
-every clip once more in one warmed-up one-thread worker with the kernels timed call by call (OpenCV's LK and solvePnP, dlib's
-detector and 68-point fit; decode, 1-fps quality and sync from the clip's own timings): `ms_*` per frame, `ms_kernels` their
-sum without any glue, `floor_rtf_max` the rate that sum allows with every worker busy, and `half_decode_rate_needs_ms` the
-most a frame may cost for the stage to reach half of `rtf_decode_stage`. Prints a table and writes JSON.
-"""
+core), the fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak
+memory of the worker process that scored it. Then the whole set through `map_clips` on `--workers` workers of
+`--engine` (local process pool or a local Ray instance with the `common.ray` options), as the stage runs it — so
+Ray's overhead is visible; `--repeat N` runs that N times and reports the median run (every run's figure is kept
+in `rtf_stage_runs`). Before each stage run, the same clips are decoded alone over the same number of one-thread
+worker processes, longest first (`rtf_decode_stage`): the physical limit of a one-decode design on these cores,
+which `stage_share_of_decode_rate` compares the stage with (two one-thread decoders outrun one frame-threaded
+decoder on small frames, so the one-process figure, `stage_share_of_one_process_decode_rate`, flatters the
+stage). RTF = video seconds / wall seconds. `--long M` also scores one M-minute clip (the first sample played
+over and over, no audio) in a fresh worker and reports its peak memory: the target is 2 GB per worker whatever
+the clip length. `stage_worker_busy` is the share of worker time spent inside clips (the rest is process start-
+up, model loading and the tail); `rtf_stage_per_worker_clip` is a single-threaded worker's rate inside clips.
+`--floor` scores every clip once more in one warmed-up one-thread worker with the kernels timed call by call
+(OpenCV's LK and solvePnP, dlib's detector and 68-point fit; decode, 1-fps quality and sync from the clip's own
+timings): `ms_*` per frame, `ms_kernels` their sum without any glue, `floor_rtf_max` the rate that sum allows
+with every worker busy, and `half_decode_rate_needs_ms` the most a frame may cost for the stage to reach half of
+`rtf_decode_stage`. Prints a table and writes JSON."""
+
 import argparse, json, resource, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -29,20 +33,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _decode_only(path, short_side, fps, threads=0):
-    "Frames of one clip decoded alone at analysis resolution, and the seconds it took. threads=0: FFmpeg's frame threads on every core, as a lone process decodes; 1: as a stage worker decodes."
+    """Frames of one clip decoded alone at analysis resolution, and the seconds it took. threads=0: FFmpeg's frame
+    threads on every core, as a lone process decodes; 1: as a stage worker decodes."""
     from talkvid_nb.media import iter_frames
-    t = time.perf_counter(); n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False, threads=threads))
+
+    t = time.perf_counter()
+    n = sum(1 for _ in iter_frames(path, short_side=short_side, fps=fps, upscale=False, threads=threads))
     return n, time.perf_counter() - t
 
 
 def decode_stage(paths, short_side, fps, workers, ctx) -> float:
-    "Wall seconds to decode every clip over `workers` one-thread processes, longest first (workers started and warmed outside the timing)."
+    """Wall seconds to decode every clip over `workers` one-thread processes, longest first (workers started and
+    warmed outside the timing)."""
     import functools
     from talkvid_nb.parallel import _init_worker
+
     dec = functools.partial(_decode_only, short_side=short_side, fps=fps, threads=1)
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as ex:
         list(ex.map(dec, [paths[-1]] * workers))
-        t = time.perf_counter(); list(ex.map(dec, paths)); return time.perf_counter() - t
+        t = time.perf_counter()
+        list(ex.map(dec, paths))
+        return time.perf_counter() - t
 
 
 def stage_run(items, cfg, spec, workers):
@@ -50,14 +61,23 @@ def stage_run(items, cfg, spec, workers):
     import functools
     from talkvid_nb.parallel import map_clips
     from talkvid_nb.score import score_clip
-    return map_clips(functools.partial(score_clip, cfg=cfg), items, key='clip_id', engine=spec, n_workers=workers, progress=False,
-                     cost=lambda r: r['duration'])
+
+    return map_clips(
+        functools.partial(score_clip, cfg=cfg),
+        items,
+        key='clip_id',
+        engine=spec,
+        n_workers=workers,
+        progress=False,
+        cost=lambda r: r['duration'],
+    )
 
 
 def _score(path, cfg) -> tuple[float, dict, float]:
     "Score one clip in this (worker) process: its duration, `score_clip`'s record, the process's peak memory in MB."
     from talkvid_nb.media import probe
     from talkvid_nb.score import score_clip
+
     dur = probe(path)['duration']
     r = score_clip(dict(clip_id=Path(path).stem, path=str(path), duration=dur), cfg)
     return dur, r, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -67,127 +87,218 @@ def _one(args):
     path, cfg = args
     n, dec = _decode_only(path, cfg['short_side'], cfg['fps'])
     dur, r, peak = _score(path, cfg)
-    return dict(video=Path(path).name, seconds=dur, frames=n, decode_s=dec, total_s=r['time_total_s'],
-                **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')}, peak_rss_mb=peak)
+    return dict(
+        video=Path(path).name,
+        seconds=dur,
+        frames=n,
+        decode_s=dec,
+        total_s=r['time_total_s'],
+        **{k: r[f'time_{k}_s'] for k in ('decode', 'quality', 'motion', 'faces')},
+        peak_rss_mb=peak,
+    )
 
 
 class _Timed:
     "A kernel (a callable) whose calls add their wall seconds to `acc[key]`."
-    def __init__(self, fn, key, acc): self.fn, self.key, self.acc = fn, key, acc
+
+    def __init__(self, fn, key, acc):
+        self.fn, self.key, self.acc = fn, key, acc
+
     def __call__(self, *a, **k):
         t = time.perf_counter()
-        try: return self.fn(*a, **k)
-        finally: self.acc[self.key] += time.perf_counter() - t
+        try:
+            return self.fn(*a, **k)
+        finally:
+            self.acc[self.key] += time.perf_counter() - t
 
 
 def _floor(paths, cfg) -> dict:
-    """Per-frame seconds of the kernels `score_clip` runs, in this (one-thread worker) process: every clip scored once with
-    OpenCV's LK and solvePnP and the dlib detector and landmark fit timed call by call; decode, quality and sync from the
-    record's own timings; the rest of each scorer is its glue."""
+    """Per-frame seconds of the kernels `score_clip` runs, in this (one-thread worker) process: every clip scored
+    once with OpenCV's LK and solvePnP and the dlib detector and landmark fit timed call by call; decode, quality
+    and sync from the record's own timings; the rest of each scorer is its glue."""
     import types, cv2
     from talkvid_nb import score as S
-    f = cfg['faces']; fb = S._faces(f.get('backend', 'auto'), f.get('insightface_root'), f.get('fan_hub_dir'))
+
+    f = cfg['faces']
+    fb = S._faces(f.get('backend', 'auto'), f.get('insightface_root'), f.get('fan_hub_dir'))
     acc = dict(lk=0.0, landmark_fit=0.0, head_pose=0.0, detector=0.0)
-    _score(paths[0], cfg)                                              # models loaded and warm before any timing
-    cv2.calcOpticalFlowPyrLK = _Timed(cv2.calcOpticalFlowPyrLK, 'lk', acc); cv2.solvePnP = _Timed(cv2.solvePnP, 'head_pose', acc)
-    if hasattr(fb, 'sp'): fb.sp = _Timed(fb.sp, 'landmark_fit', acc); fb.det = types.SimpleNamespace(run=_Timed(fb.det.run, 'detector', acc))
+    _score(paths[0], cfg)  # models loaded and warm before any timing
+    cv2.calcOpticalFlowPyrLK = _Timed(cv2.calcOpticalFlowPyrLK, 'lk', acc)
+    cv2.solvePnP = _Timed(cv2.solvePnP, 'head_pose', acc)
+    if hasattr(fb, 'sp'):
+        fb.sp = _Timed(fb.sp, 'landmark_fit', acc)
+        fb.det = types.SimpleNamespace(run=_Timed(fb.det.run, 'detector', acc))
     T, n = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0, total=0.0), 0
     for p in paths:
-        r = _score(p, cfg)[1]; n += r['n_frames']
-        for k in T: T[k] += r[f'time_{k}_s']
+        r = _score(p, cfg)[1]
+        n += r['n_frames']
+        for k in T:
+            T[k] += r[f'time_{k}_s']
     ms = lambda s: round(1000 * s / n, 3)
-    out = dict(floor_frames=n, floor_face_backend=fb.name, ms_decode=ms(T['decode']), ms_quality=ms(T['quality']),
-               ms_motion_lk=ms(acc['lk']), ms_motion_rest=ms(T['motion'] - acc['lk']),
-               ms_faces_landmark_fit=ms(acc['landmark_fit']), ms_faces_head_pose=ms(acc['head_pose']), ms_faces_detector=ms(acc['detector']),
-               ms_faces_rest=ms(T['faces'] - acc['landmark_fit'] - acc['head_pose'] - acc['detector']), ms_sync=ms(T['sync']))
+    out = dict(
+        floor_frames=n,
+        floor_face_backend=fb.name,
+        ms_decode=ms(T['decode']),
+        ms_quality=ms(T['quality']),
+        ms_motion_lk=ms(acc['lk']),
+        ms_motion_rest=ms(T['motion'] - acc['lk']),
+        ms_faces_landmark_fit=ms(acc['landmark_fit']),
+        ms_faces_head_pose=ms(acc['head_pose']),
+        ms_faces_detector=ms(acc['detector']),
+        ms_faces_rest=ms(T['faces'] - acc['landmark_fit'] - acc['head_pose'] - acc['detector']),
+        ms_sync=ms(T['sync']),
+    )
     out['ms_total'] = ms(T['total'])
-    out['ms_kernels'] = round(sum(out[k] for k in ('ms_decode', 'ms_quality', 'ms_motion_lk', 'ms_faces_landmark_fit', 'ms_faces_head_pose', 'ms_faces_detector')), 3)
+    out['ms_kernels'] = round(
+        sum(
+            out[k]
+            for k in (
+                'ms_decode',
+                'ms_quality',
+                'ms_motion_lk',
+                'ms_faces_landmark_fit',
+                'ms_faces_head_pose',
+                'ms_faces_detector',
+            )
+        ),
+        3,
+    )
     return out
 
 
 def _long_clip(src: str, minutes: float, dest: str) -> float:
     "Write `minutes` of `src` played over and over (video only, 25 fps) to `dest`; its duration in seconds."
     from talkvid_nb.media import iter_frames, write_video
+
     n = int(round(minutes * 60 * 25))
+
     def frames():
         k = 0
-        while True:                                  # one pass of the source at a time: nothing held
+        while True:  # one pass of the source at a time: nothing held
             for _, f in iter_frames(src, short_side=None, fps=25):
-                if k == n: return
-                yield f; k += 1
-    write_video(dest, frames(), 25); return n / 25
+                if k == n:
+                    return
+                yield f
+                k += 1
+
+    write_video(dest, frames(), 25)
+    return n / 25
 
 
 def _long_one(args):
     dur, r, peak = _score(*args)
-    return dict(long_clip_seconds=round(dur, 1), long_clip_frames=r['n_frames'], long_clip_wall_s=round(r['time_total_s'], 1),
-                long_clip_rtf=round(dur / r['time_total_s'], 2), long_clip_peak_rss_mb=round(peak, 1))
+    return dict(
+        long_clip_seconds=round(dur, 1),
+        long_clip_frames=r['n_frames'],
+        long_clip_wall_s=round(r['time_total_s'], 1),
+        long_clip_rtf=round(dur / r['time_total_s'], 2),
+        long_clip_peak_rss_mb=round(peak, 1),
+    )
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--samples', default=str(ROOT.parent/'shared'/'samples'/'talking_heads'))
+    ap.add_argument('--samples', default=str(ROOT.parent / 'shared' / 'samples' / 'talking_heads'))
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--engine', default='local', choices=['local', 'ray'])
     ap.add_argument('--repeat', type=int, default=1, help='whole-stage runs; the median run is reported')
-    ap.add_argument('--long', type=float, default=0, metavar='M', help='also score one M-minute clip and report its peak memory')
-    ap.add_argument('--floor', action='store_true', help='also time the kernels inside the scorers (per frame, one thread) and the rate they allow')
-    ap.add_argument('--out', default=str(ROOT/'reports'/'benchmarks'))
+    ap.add_argument(
+        '--long', type=float, default=0, metavar='M', help='also score one M-minute clip and report its peak memory'
+    )
+    ap.add_argument(
+        '--floor',
+        action='store_true',
+        help='also time the kernels inside the scorers (per frame, one thread) and the rate they allow',
+    )
+    ap.add_argument('--out', default=str(ROOT / 'reports' / 'benchmarks'))
     a = ap.parse_args()
     import yaml
-    params = yaml.safe_load((ROOT/'params.yaml').read_text()); cfg = params['score']
+
+    params = yaml.safe_load((ROOT / 'params.yaml').read_text())
+    cfg = params['score']
     vids = sorted(Path(a.samples).glob('*.mp4'))
     ctx = get_context('spawn')
-    from talkvid_nb.parallel import _init_worker   # the stage's worker set-up: one thread per math library
+    from talkvid_nb.parallel import _init_worker  # the stage's worker set-up: one thread per math library
+
     rows = []
-    for v in vids:   # one fresh process per video: its peak memory is that video's alone
-        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: rows.append(ex.submit(_one, (str(v), cfg)).result())
+    for v in vids:  # one fresh process per video: its peak memory is that video's alone
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex:
+            rows.append(ex.submit(_one, (str(v), cfg)).result())
     from talkvid_nb.media import probe
     from talkvid_nb.parallel import engine_spec
+
     spec = engine_spec(dict(params['common'], engine=a.engine))
     items = [dict(clip_id=v.stem, path=str(v), duration=probe(v)['duration']) for v in vids]
-    if a.engine == 'ray':   # start the instance outside the timing, as a running cluster would be
-        from talkvid_nb.parallel import get_engine; get_engine(spec, n_workers=a.workers)
+    if a.engine == 'ray':  # start the instance outside the timing, as a running cluster would be
+        from talkvid_nb.parallel import get_engine
+
+        get_engine(spec, n_workers=a.workers)
     runs, dec_runs = [], []
     by_len = [it['path'] for it in sorted(items, key=lambda it: -it['duration'])]
-    for _ in range(max(1, a.repeat)):   # this machine's two-process speed drifts between runs: report the median run
+    for _ in range(max(1, a.repeat)):  # this machine's two-process speed drifts between runs: report the median run
         # the physical limit on these cores: decode alone, mapped over the same workers as the stage, run beside it
         dec_runs.append(decode_stage(by_len, cfg['short_side'], cfg['fps'], a.workers, ctx))
-        t0 = time.perf_counter(); res_stage = stage_run(items, cfg, spec, a.workers); runs.append((time.perf_counter() - t0, res_stage))
+        t0 = time.perf_counter()
+        res_stage = stage_run(items, cfg, spec, a.workers)
+        runs.append((time.perf_counter() - t0, res_stage))
     stage_wall, res_stage = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
-    for _, rs in runs: assert all(r.get('status') == 'ok' for r in rs), [r.get('detail') for r in rs if r.get('status') != 'ok']
+    for _, rs in runs:
+        assert all(r.get('status') == 'ok' for r in rs), [r.get('detail') for r in rs if r.get('status') != 'ok']
     S = sum(r['seconds'] for r in rows)
     tot = {k: sum(r[k] for r in rows) for k in ('decode_s', 'total_s', 'quality', 'motion', 'faces')}
-    res = dict(videos=len(rows), video_seconds=round(S, 1), workers=a.workers, engine=a.engine,
-               rtf_decode_only=round(S / tot['decode_s'], 2), rtf_fused_one_process=round(S / tot['total_s'], 2),
-               rtf_quality=round(S / tot['quality'], 2), rtf_motion=round(S / tot['motion'], 2), rtf_faces=round(S / tot['faces'], 2),
-               fused_share_of_decode_rate=round(tot['decode_s'] / tot['total_s'], 3),
-               rtf_stage=round(S / stage_wall, 2), stage_wall_s=round(stage_wall, 1), rtf_stage_runs=[round(S / w, 2) for w, _ in runs],
-               stage_worker_busy=round(sum(r.get('_wall_s', 0.0) for r in res_stage) / (a.workers * stage_wall), 3),
-               rtf_stage_per_worker_clip=round(S / sum(r.get('_wall_s', 0.0) for r in res_stage), 2),
-               rtf_decode_stage=round(S / float(np.median(dec_runs)), 2), rtf_decode_stage_runs=[round(S / w, 2) for w in dec_runs],
-               stage_share_of_decode_rate=round(float(np.median(dec_runs)) / stage_wall, 3),
-               stage_share_of_one_process_decode_rate=round((S / stage_wall) / (S / tot['decode_s']), 3),
-               median_per_video_rtf=round(float(np.median([r['seconds'] / r['total_s'] for r in rows])), 2),
-               peak_rss_mb_max=round(max(r['peak_rss_mb'] for r in rows), 1),
-               per_video=[{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])
-    if a.long > 0:   # memory against clip length: one long clip in a fresh worker
+    res = dict(
+        videos=len(rows),
+        video_seconds=round(S, 1),
+        workers=a.workers,
+        engine=a.engine,
+        rtf_decode_only=round(S / tot['decode_s'], 2),
+        rtf_fused_one_process=round(S / tot['total_s'], 2),
+        rtf_quality=round(S / tot['quality'], 2),
+        rtf_motion=round(S / tot['motion'], 2),
+        rtf_faces=round(S / tot['faces'], 2),
+        fused_share_of_decode_rate=round(tot['decode_s'] / tot['total_s'], 3),
+        rtf_stage=round(S / stage_wall, 2),
+        stage_wall_s=round(stage_wall, 1),
+        rtf_stage_runs=[round(S / w, 2) for w, _ in runs],
+        stage_worker_busy=round(sum(r.get('_wall_s', 0.0) for r in res_stage) / (a.workers * stage_wall), 3),
+        rtf_stage_per_worker_clip=round(S / sum(r.get('_wall_s', 0.0) for r in res_stage), 2),
+        rtf_decode_stage=round(S / float(np.median(dec_runs)), 2),
+        rtf_decode_stage_runs=[round(S / w, 2) for w in dec_runs],
+        stage_share_of_decode_rate=round(float(np.median(dec_runs)) / stage_wall, 3),
+        stage_share_of_one_process_decode_rate=round((S / stage_wall) / (S / tot['decode_s']), 3),
+        median_per_video_rtf=round(float(np.median([r['seconds'] / r['total_s'] for r in rows])), 2),
+        peak_rss_mb_max=round(max(r['peak_rss_mb'] for r in rows), 1),
+        per_video=[{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in rows],
+    )
+    if a.long > 0:  # memory against clip length: one long clip in a fresh worker
         import tempfile
+
         with tempfile.TemporaryDirectory() as td:
-            lp = str(Path(td)/'long.mp4'); _long_clip(str(vids[0]), a.long, lp)
-            with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: res.update(ex.submit(_long_one, (lp, cfg)).result())
-    if a.floor:   # the floor: what the kernels alone cost a frame, and the rate that leaves on these workers
-        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex: fl = ex.submit(_floor, by_len, cfg).result()
+            lp = str(Path(td) / 'long.mp4')
+            _long_clip(str(vids[0]), a.long, lp)
+            with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex:
+                res.update(ex.submit(_long_one, (lp, cfg)).result())
+    if a.floor:  # the floor: what the kernels alone cost a frame, and the rate that leaves on these workers
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker) as ex:
+            fl = ex.submit(_floor, by_len, cfg).result()
         fps = float(cfg['fps'])
-        fl['floor_rtf_max'] = round(a.workers * 1000 / (fl['ms_kernels'] * fps), 2)            # every worker busy, no glue
+        fl['floor_rtf_max'] = round(a.workers * 1000 / (fl['ms_kernels'] * fps), 2)  # every worker busy, no glue
         fl['half_decode_rate_needs_ms'] = round(a.workers * 1000 / (0.5 * res['rtf_decode_stage'] * fps), 3)
         res.update(fl)
-    print(f"{'video':42s} {'sec':>6s} {'dec RTF':>8s} {'fused RTF':>9s} {'quality':>8s} {'motion':>8s} {'faces':>8s} {'peak MB':>8s}")
+    print(
+        f"{'video':42s} {'sec':>6s} {'dec RTF':>8s} {'fused RTF':>9s} {'quality':>8s} {'motion':>8s} {'faces':>8s} "
+        f"{'peak MB':>8s}"
+    )
     for r in rows:
-        print(f"{r['video']:42s} {r['seconds']:6.1f} {r['seconds']/r['decode_s']:8.1f} {r['seconds']/r['total_s']:9.2f} "
-              f"{r['seconds']/r['quality']:8.1f} {r['seconds']/r['motion']:8.1f} {r['seconds']/r['faces']:8.1f} {r['peak_rss_mb']:8.0f}")
+        print(
+            f"{r['video']:42s} {r['seconds']:6.1f} {r['seconds'] / r['decode_s']:8.1f} "
+            f"{r['seconds'] / r['total_s']:9.2f} "
+            f"{r['seconds'] / r['quality']:8.1f} {r['seconds'] / r['motion']:8.1f} {r['seconds'] / r['faces']:8.1f} "
+            f"{r['peak_rss_mb']:8.0f}"
+        )
     print(json.dumps({k: v for k, v in res.items() if k != 'per_video'}, indent=1))
-    Path(a.out).mkdir(parents=True, exist_ok=True); (Path(a.out)/f'score_rtf_{a.engine}.json').write_text(json.dumps(res, indent=1))
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / f'score_rtf_{a.engine}.json').write_text(json.dumps(res, indent=1))
 
 
 if __name__ == '__main__':

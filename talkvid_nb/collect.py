@@ -16,42 +16,66 @@ from .media import probe
 from .parallel import map_clips
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'META_COLS', 'LABEL_COLS', 'probe_row', 'finish_manifest', 'folder_rows', 'url_video_id', 'download',
-           'url_rows', 'talkvid_json_rows', 'synthetic_rows', 'run_collect']
+__all__ = [
+    'VIDEO_EXTS',
+    'META_COLS',
+    'LABEL_COLS',
+    'probe_row',
+    'finish_manifest',
+    'folder_rows',
+    'url_video_id',
+    'download',
+    'url_rows',
+    'talkvid_json_rows',
+    'synthetic_rows',
+    'run_collect',
+]
 
 # %% ../nbs/10_collect.ipynb #2bdfb942
 VIDEO_EXTS = ('.mp4', '.mkv', '.webm', '.mov', '.avi', '.m4v', '.flv', '.ts')
 META_COLS = ['person_id', 'language', 'gender', 'age_group', 'ethnicity', 'category']
 
+
 def probe_row(row: dict) -> dict:
     "Probe one candidate video: its facts, or an `unreadable` error row."
-    if row.get('status') == 'error': return row
-    try: facts = probe(row['path'])
+    if row.get('status') == 'error':
+        return row
+    try:
+        facts = probe(row['path'])
     except Exception as e:
         return {**row, 'status': 'error', 'reason': 'unreadable', 'detail': f'{type(e).__name__}: {e}'[:300]}
-    if not (facts['duration'] > 0): return {**row, **facts, 'status': 'error', 'reason': 'unreadable', 'detail': 'no duration'}
+    if not (facts['duration'] > 0):
+        return {**row, **facts, 'status': 'error', 'reason': 'unreadable', 'detail': 'no duration'}
     return {**row, **facts, 'status': 'ok', 'reason': None, 'detail': None}
 
-def finish_manifest(rows: list[dict], # candidate videos: video_id, source, path, metadata
-                    engine: str | dict = 'local', n_workers: int = 0) -> pd.DataFrame:
+
+def finish_manifest(
+    rows: list[dict],  # candidate videos: video_id, source, path, metadata
+    engine: str | dict = 'local',
+    n_workers: int = 0,
+) -> pd.DataFrame:
     "Probe every candidate and return the collect manifest, one row per video."
     res = map_clips(probe_row, rows, key='video_id', engine=engine, n_workers=n_workers, desc='probe')
     df = pd.DataFrame([{**row, **{k: v for k, v in r.items() if not k.startswith('_')}} for row, r in zip(rows, res)])
     for c in SCHEMAS['collect']['columns']:
-        if c not in df.columns: df[c] = None
+        if c not in df.columns:
+            df[c] = None
     df['spans'] = df['spans'].map(lambda s: s if s is None or isinstance(s, str) else json.dumps(to_jsonable(s)))
     return df
 
+
 # %% ../nbs/10_collect.ipynb #eb7fbd28
-def folder_rows(path: str | os.PathLike, # the folder
-                metadata_csv: str | os.PathLike | None = None, # sidecar metadata (default: <path>/metadata.csv if present)
-                extensions: list[str] | None = None, # file suffixes taken as videos (default: `VIDEO_EXTS`)
-               ) -> list[dict]:
+def folder_rows(
+    path: str | os.PathLike,  # the folder
+    metadata_csv: str | os.PathLike | None = None,  # sidecar metadata (default: <path>/metadata.csv if present)
+    extensions: list[str] | None = None,  # file suffixes taken as videos (default: `VIDEO_EXTS`)
+) -> list[dict]:
     "Candidate rows for every video file in a folder."
     root = Path(path)
-    if not root.is_dir(): raise FileNotFoundError(f'collect.folder.path is not a folder: {root}')
+    if not root.is_dir():
+        raise FileNotFoundError(f'collect.folder.path is not a folder: {root}')
     meta = {}
-    mc = Path(metadata_csv) if metadata_csv else root/'metadata.csv'
+    mc = Path(metadata_csv) if metadata_csv else root / 'metadata.csv'
     if mc.exists():
         m = pd.read_csv(mc, dtype=str).fillna('')
         key = 'file' if 'file' in m.columns else m.columns[0]
@@ -62,10 +86,19 @@ def folder_rows(path: str | os.PathLike, # the folder
         rel = f.relative_to(root).as_posix()
         md = meta.get(rel) or meta.get(f.name) or {}
         vtt = f.with_suffix('.vtt')
-        rows.append(dict(video_id=safe_id(str(Path(rel).with_suffix(''))), source='folder', path=str(f), url=None,
-                         subtitle_path=str(vtt) if vtt.exists() else None, spans=None,
-                         **{c: (md.get(c) or None) for c in META_COLS}))
+        rows.append(
+            dict(
+                video_id=safe_id(str(Path(rel).with_suffix(''))),
+                source='folder',
+                path=str(f),
+                url=None,
+                subtitle_path=str(vtt) if vtt.exists() else None,
+                spans=None,
+                **{c: (md.get(c) or None) for c in META_COLS},
+            )
+        )
     return rows
+
 
 # %% ../nbs/10_collect.ipynb #fb256d68
 def url_video_id(url: str) -> str:
@@ -75,25 +108,49 @@ def url_video_id(url: str) -> str:
     stem = q.get('v') or Path(u.path).stem or u.netloc or 'url'
     return f"{safe_id(stem)[:40]}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
 
-def download(url: str, # an http(s) URL
-             out_dir: str | os.PathLike, # where downloads go
-             video_id: str | None = None, # file stem (default: `url_video_id(url)`)
-             format: str = 'b', # yt-dlp format selector ('b': best single file; merging needs ffmpeg)
-             rate_limit: str | None = '4M', # bytes/s, yt-dlp syntax
-             retries: int = 3, timeout: float = 30, sleep_interval: float = 0.0) -> dict:
+
+def download(
+    url: str,  # an http(s) URL
+    out_dir: str | os.PathLike,  # where downloads go
+    video_id: str | None = None,  # file stem (default: `url_video_id(url)`)
+    format: str = 'b',  # yt-dlp format selector ('b': best single file; merging needs ffmpeg)
+    rate_limit: str | None = '4M',  # bytes/s, yt-dlp syntax
+    retries: int = 3,
+    timeout: float = 30,
+    sleep_interval: float = 0.0,
+) -> dict:
     "Download one URL with yt-dlp (resumable); return a candidate row with the file path or an error."
     vid = video_id or url_video_id(url)
     row = dict(video_id=vid, source='url', url=url, path=None)
     if urlparse(url).scheme not in ('http', 'https'):
-        return {**row, 'status': 'error', 'reason': 'unsupported_scheme', 'detail': f'only http/https accepted: {url[:100]}'}
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            **row,
+            'status': 'error',
+            'reason': 'unsupported_scheme',
+            'detail': f'only http/https accepted: {url[:100]}',
+        }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     done = sorted(p for p in out_dir.glob(f'{vid}.*') if p.suffix not in ('.part', '.ytdl', '.json'))
-    if done: return {**row, 'path': str(done[0]), 'status': 'ok'}
+    if done:
+        return {**row, 'path': str(done[0]), 'status': 'ok'}
     import yt_dlp
     from yt_dlp.utils import parse_bytes
-    opts = dict(outtmpl=str(out_dir/f'{vid}.%(ext)s'), format=format, quiet=True, no_warnings=True, noprogress=True,
-                retries=retries, fragment_retries=retries, socket_timeout=timeout, continuedl=True, noplaylist=True,
-                ratelimit=parse_bytes(rate_limit) if rate_limit else None, sleep_interval=sleep_interval or None)
+
+    opts = dict(
+        outtmpl=str(out_dir / f'{vid}.%(ext)s'),
+        format=format,
+        quiet=True,
+        no_warnings=True,
+        noprogress=True,
+        retries=retries,
+        fragment_retries=retries,
+        socket_timeout=timeout,
+        continuedl=True,
+        noplaylist=True,
+        ratelimit=parse_bytes(rate_limit) if rate_limit else None,
+        sleep_interval=sleep_interval or None,
+    )
     try:
         with yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=True)
@@ -103,77 +160,171 @@ def download(url: str, # an http(s) URL
         msg = re.sub(r'\x1b\[[0-9;]*m', '', str(e)).replace('ERROR: ', '')
         return {**row, 'status': 'error', 'reason': 'download', 'detail': msg[:300]}
 
+
 # %% ../nbs/10_collect.ipynb #80b35c39
 def url_rows(urls: list[str], out_dir, engine='local', n_workers=0, **dl) -> list[dict]:
     "Download a list of URLs (duplicates once); candidate rows."
     urls = list(dict.fromkeys(u.strip() for u in urls if u.strip() and not u.strip().startswith('#')))
     items = [dict(url=u, video_id=url_video_id(u)) for u in urls]
-    res = map_clips(functools.partial(_download_item, out_dir=str(out_dir), dl=dl), items, key='video_id',
-                    engine=engine, n_workers=n_workers, desc='download')
-    return [{**{c: None for c in META_COLS}, 'subtitle_path': None, 'spans': None,
-             **{k: v for k, v in r.items() if not k.startswith('_')}} for r in res]
+    res = map_clips(
+        functools.partial(_download_item, out_dir=str(out_dir), dl=dl),
+        items,
+        key='video_id',
+        engine=engine,
+        n_workers=n_workers,
+        desc='download',
+    )
+    return [
+        {
+            **{c: None for c in META_COLS},
+            'subtitle_path': None,
+            'spans': None,
+            **{k: v for k, v in r.items() if not k.startswith('_')},
+        }
+        for r in res
+    ]
+
 
 def _download_item(item, out_dir, dl):
     return download(item['url'], out_dir, item['video_id'], **dl)
 
+
 def talkvid_json_rows(path, out_dir, max_videos=None, engine='local', n_workers=0, **dl) -> list[dict]:
     "Rows for the released TalkVid records: one per source video (downloaded once), with its released spans."
     recs = json.loads(Path(path).read_text())
-    if isinstance(recs, dict): recs = recs.get('data') or list(recs.values())
+    if isinstance(recs, dict):
+        recs = recs.get('data') or list(recs.values())
     by_link: dict[str, list] = {}
     for r in recs:
         link = (r.get('info') or {}).get('Video Link')
-        if link: by_link.setdefault(link, []).append(r)
+        if link:
+            by_link.setdefault(link, []).append(r)
     links = list(by_link)[:max_videos] if max_videos else list(by_link)
     rows = {r['url']: r for r in url_rows(links, out_dir, engine=engine, n_workers=n_workers, **dl)}
     out = []
     for link in links:
-        rs = by_link[link]; info = rs[0].get('info') or {}
-        spans = [dict(id=str(r.get('id')), start=float(r['start-time']), end=float(r['end-time'])) for r in rs
-                 if r.get('start-time') is not None and r.get('end-time') is not None]
-        out.append({**rows[link], 'source': 'talkvid_json', 'spans': spans,
-                    **{c: (str(info[k]) if info.get(k) not in (None, '') else None) for k, c in INFO_KEYS.items() if k != 'Video Link'}})
+        rs = by_link[link]
+        info = rs[0].get('info') or {}
+        spans = [
+            dict(id=str(r.get('id')), start=float(r['start-time']), end=float(r['end-time']))
+            for r in rs
+            if r.get('start-time') is not None and r.get('end-time') is not None
+        ]
+        out.append(
+            {
+                **rows[link],
+                'source': 'talkvid_json',
+                'spans': spans,
+                **{
+                    c: (str(info[k]) if info.get(k) not in (None, '') else None)
+                    for k, c in INFO_KEYS.items()
+                    if k != 'Video Link'
+                },
+            }
+        )
     return out
 
+
 # %% ../nbs/10_collect.ipynb #4c9f518c
-def synthetic_rows(cfg: dict, # collect.synthetic
-                   raw_dir, labels_path, engine='local', n_workers=0) -> list[dict]:
+def synthetic_rows(
+    cfg: dict,  # collect.synthetic
+    raw_dir,
+    labels_path,
+    engine='local',
+    n_workers=0,
+) -> list[dict]:
     "Render the offline corpus; write its labels; candidate rows."
     from talkvid_nb.corpus import build_corpus
-    lab = build_corpus(raw_dir, n_clean_per_person=cfg['n_clean_per_person'], defects=cfg.get('defects'),
-                       duration=cfg['duration'], fps=cfg['fps'], size=cfg['size'], seed=cfg['seed'],
-                       person_ids=cfg.get('person_ids'), n_workers=n_workers)
+
+    lab = build_corpus(
+        raw_dir,
+        n_clean_per_person=cfg['n_clean_per_person'],
+        defects=cfg.get('defects'),
+        duration=cfg['duration'],
+        fps=cfg['fps'],
+        size=cfg['size'],
+        seed=cfg['seed'],
+        person_ids=cfg.get('person_ids'),
+        n_workers=n_workers,
+    )
     lab.to_csv(labels_path, index=False)
-    return [dict(video_id=r.video_id, source='synthetic', path=r.path, url=None, subtitle_path=None, spans=None,
-                 person_id=r.person_id, language=r.language, gender=r.gender, age_group=r.age_group,
-                 ethnicity=r.ethnicity, category='synthetic talking head') for r in lab.itertuples()]
+    return [
+        dict(
+            video_id=r.video_id,
+            source='synthetic',
+            path=r.path,
+            url=None,
+            subtitle_path=None,
+            spans=None,
+            person_id=r.person_id,
+            language=r.language,
+            gender=r.gender,
+            age_group=r.age_group,
+            ethnicity=r.ethnicity,
+            category='synthetic talking head',
+        )
+        for r in lab.itertuples()
+    ]
+
 
 # %% ../nbs/10_collect.ipynb #3498e160
-LABEL_COLS = ['video_id', 'path', 'person_id', 'language', 'defect', 'criterion', 'expected', 'description', 'duration',
-              'n_frames', 'cut_at', 'person_b', 'audio_delay_ms', 'gender', 'age_group', 'ethnicity']
+LABEL_COLS = [
+    'video_id',
+    'path',
+    'person_id',
+    'language',
+    'defect',
+    'criterion',
+    'expected',
+    'description',
+    'duration',
+    'n_frames',
+    'cut_at',
+    'person_b',
+    'audio_delay_ms',
+    'gender',
+    'age_group',
+    'ethnicity',
+]
 
-def run_collect(collect: dict, # the `collect` section of params.yaml
-                data_dir: str | os.PathLike | None, # stage outputs go here (None: a temp dir)
-                engine: str | dict = 'local', n_workers: int = 0) -> pd.DataFrame:
+
+def run_collect(
+    collect: dict,  # the `collect` section of params.yaml
+    data_dir: str | os.PathLike | None,  # stage outputs go here (None: a temp dir)
+    engine: str | dict = 'local',
+    n_workers: int = 0,
+) -> pd.DataFrame:
     "Run the collect stage: write `collect.parquet` (and the corpus labels) under `data_dir`; return the manifest."
-    d = stage_dir(data_dir); raw = stage_dir(d, 'raw'); labels = d/'corpus_labels.csv'
+    d = stage_dir(data_dir)
+    raw = stage_dir(d, 'raw')
+    labels = d / 'corpus_labels.csv'
     src = collect['source']
-    if src == 'synthetic': rows = synthetic_rows(collect['synthetic'], raw, labels, engine, n_workers)
+    if src == 'synthetic':
+        rows = synthetic_rows(collect['synthetic'], raw, labels, engine, n_workers)
     elif src == 'folder':
-        f = collect['folder']; rows = folder_rows(f['path'], f.get('metadata_csv'), f.get('extensions'))
+        f = collect['folder']
+        rows = folder_rows(f['path'], f.get('metadata_csv'), f.get('extensions'))
     elif src in ('urls', 'talkvid_json'):
         u = collect['urls']
-        dl = dict(format=u.get('format', 'b'), rate_limit=u.get('rate_limit'), retries=u.get('retries', 3),
-                  timeout=u.get('timeout', 30), sleep_interval=u.get('sleep_interval', 0))
+        dl = dict(
+            format=u.get('format', 'b'),
+            rate_limit=u.get('rate_limit'),
+            retries=u.get('retries', 3),
+            timeout=u.get('timeout', 30),
+            sleep_interval=u.get('sleep_interval', 0),
+        )
         if src == 'urls':
             lst = Path(u['list']).read_text().splitlines()
             rows = url_rows(lst, raw, engine=engine, n_workers=n_workers, **dl)
         else:
             t = collect['talkvid_json']
             rows = talkvid_json_rows(t['path'], raw, t.get('max_videos'), engine=engine, n_workers=n_workers, **dl)
-    else: raise ValueError(f"collect.source must be synthetic | folder | urls | talkvid_json, not {src!r}")
-    if src != 'synthetic': pd.DataFrame(columns=LABEL_COLS).to_csv(labels, index=False)   # declared output: no labels
-    if not (raw/'README.txt').exists(): (raw/'README.txt').write_text('Source videos made or downloaded by the collect stage.\n')
+    else:
+        raise ValueError(f"collect.source must be synthetic | folder | urls | talkvid_json, not {src!r}")
+    if src != 'synthetic':
+        pd.DataFrame(columns=LABEL_COLS).to_csv(labels, index=False)  # declared output: no labels
+    if not (raw / 'README.txt').exists():
+        (raw / 'README.txt').write_text('Source videos made or downloaded by the collect stage.\n')
     df = finish_manifest(rows, engine, n_workers)
-    write_table(df, d/'collect.parquet', 'collect')
-    return read_table(d/'collect.parquet')
+    write_table(df, d / 'collect.parquet', 'collect')
+    return read_table(d / 'collect.parquet')

@@ -13,212 +13,354 @@ import pandas as pd
 import yaml
 
 # %% auto #0
-__all__ = ['STATUS', 'SCHEMAS', 'HEAD_DETAIL_KEYS', 'INFO_KEYS', 'find_root', 'load_params', 'merge_params', 'stable_hash',
-           'code_hash', 'file_hash', 'stage_dir', 'safe_id', 'make_clip_id', 'write_table', 'read_table',
-           'talkvid_record', 'get_logger', 'to_jsonable', 'spans_of', 'ci_text', 'save_figure']
+__all__ = [
+    'STATUS',
+    'SCHEMAS',
+    'HEAD_DETAIL_KEYS',
+    'INFO_KEYS',
+    'find_root',
+    'load_params',
+    'merge_params',
+    'stable_hash',
+    'code_hash',
+    'file_hash',
+    'stage_dir',
+    'safe_id',
+    'make_clip_id',
+    'write_table',
+    'read_table',
+    'talkvid_record',
+    'get_logger',
+    'to_jsonable',
+    'spans_of',
+    'ci_text',
+    'save_figure',
+]
+
 
 # %% ../nbs/00_core.ipynb #e0e7db3e
-def find_root(start: str | os.PathLike | None = None, # where to start looking (default: cwd)
-             ) -> Path:
+def find_root(
+    start: str | os.PathLike | None = None,  # where to start looking (default: cwd)
+) -> Path:
     "The study root: the nearest folder upwards holding `params.yaml` or `settings.ini`."
     p = Path(start or os.getcwd()).resolve()
     for d in [p, *p.parents]:
-        if (d/'params.yaml').exists() or (d/'settings.ini').exists(): return d
+        if (d / 'params.yaml').exists() or (d / 'settings.ini').exists():
+            return d
     return p
 
+
 # %% ../nbs/00_core.ipynb #eb3955f9
-def load_params(path: str | os.PathLike | None = None, # params file (default: `<root>/params.yaml`)
-                section: str | None = None, # return only this top-level section
-               ) -> dict:
+def load_params(
+    path: str | os.PathLike | None = None,  # params file (default: `<root>/params.yaml`)
+    section: str | None = None,  # return only this top-level section
+) -> dict:
     "Read `params.yaml` (or one section of it)."
-    path = Path(path) if path else find_root()/'params.yaml'
-    with open(path) as f: p = yaml.safe_load(f) or {}
+    path = Path(path) if path else find_root() / 'params.yaml'
+    with open(path) as f:
+        p = yaml.safe_load(f) or {}
     return p.get(section, {}) if section else p
 
+
 # %% ../nbs/00_core.ipynb #d0121efe
-def merge_params(defaults: dict, # the stage's defaults
-                 override: dict | None, # values given (e.g. injected by papermill)
-                ) -> dict:
+def merge_params(
+    defaults: dict,  # the stage's defaults
+    override: dict | None,  # values given (e.g. injected by papermill)
+) -> dict:
     "Recursively fill `override` with `defaults`; values in `override` win."
     out = dict(defaults)
     for k, v in (override or {}).items():
         out[k] = merge_params(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
+
 # %% ../nbs/00_core.ipynb #a010672b
-def stable_hash(obj: Any, # anything JSON-serialisable (dict keys are sorted)
-                n: int = 12, # length of the hex digest
-               ) -> str:
+def stable_hash(
+    obj: Any,  # anything JSON-serialisable (dict keys are sorted)
+    n: int = 12,  # length of the hex digest
+) -> str:
     "A short, order-independent hash of parameters, used to key caches."
     s = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha1(s.encode()).hexdigest()[:n]
+
 
 # %% ../nbs/00_core.ipynb #7943a142
 def code_hash(*modules, n: int = 12) -> str:
     "A short hash of the source files of `modules` (module objects or dotted names)."
     import importlib
+
     h = hashlib.sha1()
     for m in modules:
         m = importlib.import_module(m) if isinstance(m, str) else m
         h.update(Path(m.__file__).read_bytes())
     return h.hexdigest()[:n]
 
+
 # %% ../nbs/00_core.ipynb #c6498443
 def file_hash(path: str | os.PathLike, n: int = 16, chunk: int = 1 << 20) -> str:
     "A short SHA-1 of a file's content (the identity of a per-clip input, for cache validity)."
     h = hashlib.sha1()
     with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
+        for b in iter(lambda: f.read(chunk), b''):
+            h.update(b)
     return h.hexdigest()[:n]
 
+
 # %% ../nbs/00_core.ipynb #39cadf95
-def stage_dir(data_dir: str | os.PathLike | None, # `data/` for a real run, None for a throw-away temp dir
-              *parts: str, # sub-folders to create
-             ) -> Path:
+def stage_dir(
+    data_dir: str | os.PathLike | None,  # `data/` for a real run, None for a throw-away temp dir
+    *parts: str,  # sub-folders to create
+) -> Path:
     "A folder under `data_dir` (created), or under a fresh temp dir when `data_dir` is None."
     base = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix='talkvid_'))
     d = base.joinpath(*parts)
     d.mkdir(parents=True, exist_ok=True)
     return d
 
+
 # %% ../nbs/00_core.ipynb #52ca1033
 _SAFE = re.compile(r'[^A-Za-z0-9._-]+')
 
-def safe_id(s: str, # any text: a file stem, a URL, a released id
-            max_len: int = 80, # longest id kept before hashing the tail
-           ) -> str:
+
+def safe_id(
+    s: str,  # any text: a file stem, a URL, a released id
+    max_len: int = 80,  # longest id kept before hashing the tail
+) -> str:
     "A file-name-safe, collision-free id for `s`."
     s0 = str(s)
     t = unicodedata.normalize('NFKD', s0).encode('ascii', 'ignore').decode()
     t = _SAFE.sub('_', t).strip('._-') or 'id'
-    if t != s0 or len(t) > max_len: t = f"{t[:max_len-9]}-{hashlib.sha1(s0.encode()).hexdigest()[:8]}"
+    if t != s0 or len(t) > max_len:
+        t = f"{t[: max_len - 9]}-{hashlib.sha1(s0.encode()).hexdigest()[:8]}"
     return t
 
+
 # %% ../nbs/00_core.ipynb #ecc37207
-def make_clip_id(video_id: str, # the source video's id
-                 start: float, # span start in the source, seconds
-                 end: float, # span end in the source, seconds
-                ) -> str:
+def make_clip_id(
+    video_id: str,  # the source video's id
+    start: float,  # span start in the source, seconds
+    end: float,  # span end in the source, seconds
+) -> str:
     "The clip id: video id + span in milliseconds."
-    return f"{video_id}-{int(round(start*1000)):07d}-{int(round(end*1000)):07d}"
+    return f"{video_id}-{int(round(start * 1000)):07d}-{int(round(end * 1000)):07d}"
+
 
 # %% ../nbs/00_core.ipynb #f3dca067
 STATUS = ('ok', 'dropped', 'error')
 
 SCHEMAS: dict[str, dict] = {
-    'collect': dict(key='video_id', columns=[
-        'video_id', 'source', 'path', 'url', 'duration', 'fps', 'width', 'height', 'vcodec', 'acodec', 'has_audio',
-        'person_id', 'language', 'gender', 'age_group', 'ethnicity', 'category', 'spans', 'subtitle_path',
-        'status', 'reason', 'detail']),
-    'segments': dict(key='clip_id', columns=[
-        'clip_id', 'video_id', 'start', 'end', 'duration', 'start_frame', 'end_frame', 'cut_source',
-        'speech_ratio', 'speech_source', 'speech_segments', 'path', 'fps', 'width', 'height',
-        'status', 'reason', 'detail']),
+    'collect': dict(
+        key='video_id',
+        columns=[
+            'video_id',
+            'source',
+            'path',
+            'url',
+            'duration',
+            'fps',
+            'width',
+            'height',
+            'vcodec',
+            'acodec',
+            'has_audio',
+            'person_id',
+            'language',
+            'gender',
+            'age_group',
+            'ethnicity',
+            'category',
+            'spans',
+            'subtitle_path',
+            'status',
+            'reason',
+            'detail',
+        ],
+    ),
+    'segments': dict(
+        key='clip_id',
+        columns=[
+            'clip_id',
+            'video_id',
+            'start',
+            'end',
+            'duration',
+            'start_frame',
+            'end_frame',
+            'cut_source',
+            'speech_ratio',
+            'speech_source',
+            'speech_segments',
+            'path',
+            'fps',
+            'width',
+            'height',
+            'status',
+            'reason',
+            'detail',
+        ],
+    ),
 }
 
+
 # %% ../nbs/00_core.ipynb #b7be0f2a
-def write_table(df: pd.DataFrame, # the table
-                path: str | os.PathLike, # where to write (.parquet)
-                table: str | None = None, # a name in `SCHEMAS`, to check columns and key
-               ) -> Path:
+def write_table(
+    df: pd.DataFrame,  # the table
+    path: str | os.PathLike,  # where to write (.parquet)
+    table: str | None = None,  # a name in `SCHEMAS`, to check columns and key
+) -> Path:
     "Check `df` against its schema and write it as Parquet, sorted by key."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if table is not None:
         sch = SCHEMAS[table]
         missing = [c for c in sch['columns'] if c not in df.columns]
-        if missing: raise ValueError(f"{table}: missing columns {missing}")
+        if missing:
+            raise ValueError(f"{table}: missing columns {missing}")
         key = sch['key']
-        if df[key].isna().any(): raise ValueError(f"{table}: null {key}")
+        if df[key].isna().any():
+            raise ValueError(f"{table}: null {key}")
         dup = df[key][df[key].duplicated()].tolist()
-        if dup: raise ValueError(f"{table}: duplicate {key} {dup[:5]}")
+        if dup:
+            raise ValueError(f"{table}: duplicate {key} {dup[:5]}")
         bad = set(df['status'].dropna()) - set(STATUS) if 'status' in df else set()
-        if bad: raise ValueError(f"{table}: unknown status {bad}")
+        if bad:
+            raise ValueError(f"{table}: unknown status {bad}")
         df = df[sch['columns'] + [c for c in df.columns if c not in sch['columns']]].sort_values(key, kind='stable')
     df.reset_index(drop=True).to_parquet(path, index=False)
     return path
+
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     "Read a stage table."
     return pd.read_parquet(path)
 
+
 # %% ../nbs/00_core.ipynb #e609839f
-HEAD_DETAIL_KEYS = [f'{a}_{m}' for m in ('movement', 'rotation', 'completeness', 'resolution', 'orientation')
-                    for a in ('avg', 'min')]
-INFO_KEYS = {'Person ID': 'person_id', 'Ethnicity': 'ethnicity', 'Age Group': 'age_group', 'Gender': 'gender',
-             'Video Link': 'url', 'Language': 'language', 'Video Category': 'category'}
+HEAD_DETAIL_KEYS = [
+    f'{a}_{m}' for m in ('movement', 'rotation', 'completeness', 'resolution', 'orientation') for a in ('avg', 'min')
+]
+INFO_KEYS = {
+    'Person ID': 'person_id',
+    'Ethnicity': 'ethnicity',
+    'Age Group': 'age_group',
+    'Gender': 'gender',
+    'Video Link': 'url',
+    'Language': 'language',
+    'Video Category': 'category',
+}
+
 
 def _num(v, cast=float):
     try:
-        if v is None or (isinstance(v, float) and np.isnan(v)): return None
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
         return cast(v)
-    except (TypeError, ValueError): return None
+    except (TypeError, ValueError):
+        return None
 
-def talkvid_record(row: dict | pd.Series, # a row with our column names (clip_id, start, end, fps, …)
-                  ) -> dict:
+
+def talkvid_record(
+    row: dict | pd.Series,  # a row with our column names (clip_id, start, end, fps, …)
+) -> dict:
     "One clip as a record of the released TalkVid metadata."
     r = dict(row)
     fps = _num(r.get('fps'))
     start, end = _num(r.get('start')), _num(r.get('end'))
     sf, ef = _num(r.get('start_frame'), int), _num(r.get('end_frame'), int)
-    dur = (ef - sf)/fps if (sf is not None and ef is not None and fps) else (end - start if start is not None and end is not None else None)
+    dur = (
+        (ef - sf) / fps
+        if (sf is not None and ef is not None and fps)
+        else (end - start if start is not None and end is not None else None)
+    )
     info = {}
     for k, c in INFO_KEYS.items():
         v = r.get(c)
         info[k] = None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
     return {
-        'id': r.get('clip_id'), 'height': _num(r.get('height'), int), 'width': _num(r.get('width'), int), 'fps': fps,
-        'start-time': start, 'start-frame': sf, 'end-time': end, 'end-frame': ef,
+        'id': r.get('clip_id'),
+        'height': _num(r.get('height'), int),
+        'width': _num(r.get('width'), int),
+        'fps': fps,
+        'start-time': start,
+        'start-frame': sf,
+        'end-time': end,
+        'end-frame': ef,
         'durations': f"{dur:.3f}s" if dur is not None else None,
-        'info': info, 'description': r.get('description'),
-        'dover_scores': _num(r.get('dover_score')), 'cotracker_ratio': _num(r.get('cotracker_ratio')),
+        'info': info,
+        'description': r.get('description'),
+        'dover_scores': _num(r.get('dover_score')),
+        'cotracker_ratio': _num(r.get('cotracker_ratio')),
         'head_detail': {'scores': {k: _num(r.get(k)) for k in HEAD_DETAIL_KEYS}},
     }
 
+
 # %% ../nbs/00_core.ipynb #e3f13e7e
-def get_logger(name: str = 'talkvid', # logger name
-               level: int = logging.INFO) -> logging.Logger:
+def get_logger(
+    name: str = 'talkvid',  # logger name
+    level: int = logging.INFO,
+) -> logging.Logger:
     "A logger that prints `time level name: message` once per process."
     log = logging.getLogger(name)
     if not log.handlers:
         h = logging.StreamHandler(sys.stderr)
         h.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s', '%H:%M:%S'))
-        log.addHandler(h); log.setLevel(level); log.propagate = False
+        log.addHandler(h)
+        log.setLevel(level)
+        log.propagate = False
     return log
+
 
 # %% ../nbs/00_core.ipynb #121b9f2f
 def to_jsonable(o: Any) -> Any:
     "Convert numpy scalars/arrays (recursively) to plain Python for JSON."
-    if isinstance(o, dict): return {str(k): to_jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [to_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray): return to_jsonable(o.tolist())
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, float) and np.isnan(o): return None
-    if isinstance(o, Path): return str(o)
+    if isinstance(o, dict):
+        return {str(k): to_jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [to_jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return to_jsonable(o.tolist())
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, float) and np.isnan(o):
+        return None
+    if isinstance(o, Path):
+        return str(o)
     return o
+
 
 # %% ../nbs/00_core.ipynb #a5b98189
 def spans_of(v: Any) -> list[list[float]]:
     "A stored span list as [[start, end], ...] in seconds (empty for null or empty)."
-    if v is None or (isinstance(v, float) and np.isnan(v)): return []
-    if isinstance(v, str): v = json.loads(v) if v.strip() else []
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return []
+    if isinstance(v, str):
+        v = json.loads(v) if v.strip() else []
     return [[float(a), float(b)] for a, b in v]
 
+
 # %% ../nbs/00_core.ipynb #8d70bed6
-def ci_text(r: dict | pd.Series, # a row or dict holding `k`, `k_lo`, `k_hi`
-            k: str, # the estimate's name
-            digits: int = 3) -> str:
+def ci_text(
+    r: dict | pd.Series,  # a row or dict holding `k`, `k_lo`, `k_hi`
+    k: str,  # the estimate's name
+    digits: int = 3,
+) -> str:
     "`k` as 'mean [lo, hi]' ('mean' without an interval, '—' when missing)."
     isnum = lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
     v, lo, hi = r.get(k), r.get(f'{k}_lo'), r.get(f'{k}_hi')
-    if not isnum(v): return '—'
+    if not isnum(v):
+        return '—'
     return f'{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]' if isnum(lo) and isnum(hi) else f'{v:.{digits}f}'
 
+
 # %% ../nbs/00_core.ipynb #4c130b75
-def save_figure(fig, # a Matplotlib figure
-                stem: str | os.PathLike, # the path without extension: `stem.png` and `stem.svg` are written
-                dpi: int = 120) -> list[Path]:
+def save_figure(
+    fig,  # a Matplotlib figure
+    stem: str | os.PathLike,  # the path without extension: `stem.png` and `stem.svg` are written
+    dpi: int = 120,
+) -> list[Path]:
     "Save `fig` as PNG and SVG, byte-identical for the same figure (no date in the SVG, its ids from a fixed salt)."
     import matplotlib as mpl
+
     out = [Path(f'{stem}.png'), Path(f'{stem}.svg')]
     out[0].parent.mkdir(parents=True, exist_ok=True)
     with mpl.rc_context({'svg.hashsalt': 'talkvid-nb'}):

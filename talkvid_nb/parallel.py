@@ -11,18 +11,31 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from tqdm import tqdm      # the console bar, not tqdm.auto's widgets: see `map_clips`
+from tqdm import tqdm  # the console bar, not tqdm.auto's widgets: see `map_clips`
 
 from .core import get_logger, safe_id, to_jsonable
 
 # %% auto #0
-__all__ = ['ENGINES', 'run_task', 'demo_task', 'worker_threads', 'LocalEngine', 'get_engine', 'engine_spec', 'trim_heap',
-           'RayEngine', 'map_clips', 'stage_rate']
+__all__ = [
+    'ENGINES',
+    'run_task',
+    'demo_task',
+    'worker_threads',
+    'LocalEngine',
+    'get_engine',
+    'engine_spec',
+    'trim_heap',
+    'RayEngine',
+    'map_clips',
+    'stage_rate',
+]
+
 
 # %% ../nbs/02_parallel.ipynb #ec61d3e7
-def run_task(fn: Callable[[Any], Any], # the per-clip function
-             item: Any, # its input
-            ) -> dict:
+def run_task(
+    fn: Callable[[Any], Any],  # the per-clip function
+    item: Any,  # its input
+) -> dict:
     "Call `fn(item)`; return its dict result or an error row, with the wall time in `_wall_s`."
     t0 = time.perf_counter()
     try:
@@ -36,111 +49,180 @@ def run_task(fn: Callable[[Any], Any], # the per-clip function
     out['_wall_s'] = time.perf_counter() - t0
     return out
 
+
 def demo_task(x):
     "Example task: the square of `x`; raises on a negative number; kills its own process on 'crash'."
-    if x == 'crash': os._exit(13)
-    if x < 0: raise ValueError(f'negative input {x}')
+    if x == 'crash':
+        os._exit(13)
+    if x < 0:
+        raise ValueError(f'negative input {x}')
     return {'y': x * x}
 
+
 # %% ../nbs/02_parallel.ipynb #86ff9fb1
-def _init_worker(exit_with_parent: bool = False): # True in a local pool: end this worker when its parent process is gone
-    if exit_with_parent: _exit_with_parent()
-    for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'OPENCV_FOR_THREADS_NUM'): os.environ[v] = '1'
+def _init_worker(
+    exit_with_parent: bool = False,
+):  # True in a local pool: end this worker when its parent process is gone
+    if exit_with_parent:
+        _exit_with_parent()
+    for v in (
+        'OMP_NUM_THREADS',
+        'MKL_NUM_THREADS',
+        'OPENBLAS_NUM_THREADS',
+        'NUMEXPR_NUM_THREADS',
+        'OPENCV_FOR_THREADS_NUM',
+    ):
+        os.environ[v] = '1'
     os.environ.setdefault('TALKVID_WORKER', '1')
-    if 'cv2' in sys.modules: sys.modules['cv2'].setNumThreads(1)   # already imported: the variable came too late
+    if 'cv2' in sys.modules:
+        sys.modules['cv2'].setNumThreads(1)  # already imported: the variable came too late
     from threadpoolctl import threadpool_limits
-    threadpool_limits(1)                 # pools already loaded (NumPy's OpenBLAS came with this module): capped too
+
+    threadpool_limits(1)  # pools already loaded (NumPy's OpenBLAS came with this module): capped too
+
 
 def _exit_with_parent(every: float = 1.0):
     "Start a daemon thread that ends this process once its parent has died (it is then re-parented)."
     ppid = os.getppid()
+
     def watch():
-        while os.getppid() == ppid: time.sleep(every)
+        while os.getppid() == ppid:
+            time.sleep(every)
         os._exit(1)
+
     threading.Thread(target=watch, daemon=True, name='exit-with-parent').start()
+
 
 def worker_threads(_=None) -> dict:
     "Threads each BLAS/OpenMP library loaded in this process would use, by library (`threadpoolctl`)."
     from threadpoolctl import threadpool_info
+
     return {f"{p['internal_api']}:{Path(p['filepath']).name}": p['num_threads'] for p in threadpool_info()}
+
 
 class LocalEngine:
     "Run tasks in this process (`n_workers=0`) or on a local process pool."
+
     name = 'local'
-    def __init__(self, n_workers: int = 0, # 0: serial in this process; N: a pool of N processes
-                 max_retries: int = 1, # re-runs of tasks whose worker died
-                 mp_context: str = 'spawn'):
+
+    def __init__(
+        self,
+        n_workers: int = 0,  # 0: serial in this process; N: a pool of N processes
+        max_retries: int = 1,  # re-runs of tasks whose worker died
+        mp_context: str = 'spawn',
+    ):
         self.n_workers, self.max_retries, self.mp_context = int(n_workers or 0), max_retries, mp_context
 
     def imap(self, fn: Callable, items: list) -> Iterator[tuple[int, dict]]:
         "Yield `(index, result)` for every item, in completion order."
         if self.n_workers <= 0:
-            for i, it in enumerate(items): yield i, run_task(fn, it)
+            for i, it in enumerate(items):
+                yield i, run_task(fn, it)
             return
         died = yield from self._pool(fn, items, list(range(len(items))), self.n_workers)
         for _ in range(self.max_retries):  # a dead worker takes its pool down: re-run those alone to find the culprit
             still = []
-            for i in died: still += (yield from self._pool(fn, items, [i], 1))
+            for i in died:
+                still += yield from self._pool(fn, items, [i], 1)
             died = still
         for i in died:
-            yield i, {'status': 'error', 'reason': 'worker_died', '_wall_s': 0.0,
-                      'detail': f'worker process died {self.max_retries + 1} times (crash or out of memory)'}
+            yield (
+                i,
+                {
+                    'status': 'error',
+                    'reason': 'worker_died',
+                    '_wall_s': 0.0,
+                    'detail': f'worker process died {self.max_retries + 1} times (crash or out of memory)',
+                },
+            )
 
     def _pool(self, fn, items, idx, n):
         died = []
-        with ProcessPoolExecutor(n, mp_context=get_context(self.mp_context), initializer=_init_worker, initargs=(True,)) as ex:
+        with ProcessPoolExecutor(
+            n, mp_context=get_context(self.mp_context), initializer=_init_worker, initargs=(True,)
+        ) as ex:
             futs = {ex.submit(run_task, fn, items[i]): i for i in idx}
             for f in as_completed(futs):
                 i = futs[f]
-                try: yield i, f.result()
-                except BrokenProcessPool: died.append(i)
+                try:
+                    yield i, f.result()
+                except BrokenProcessPool:
+                    died.append(i)
                 except Exception as e:  # e.g. an unpicklable result
-                    yield i, {'status': 'error', 'reason': 'error', 'detail': f'{type(e).__name__}: {e}'[:400], '_wall_s': 0.0}
+                    yield (
+                        i,
+                        {
+                            'status': 'error',
+                            'reason': 'error',
+                            'detail': f'{type(e).__name__}: {e}'[:400],
+                            '_wall_s': 0.0,
+                        },
+                    )
         return sorted(died)
+
 
 ENGINES: dict[str, Callable[..., Any]] = {'local': LocalEngine}
 
-def get_engine(name: str | dict = 'local', # a name in `ENGINES`, or a spec `{'name': …, **options}` (see `engine_spec`)
-               **kwargs) -> Any:
+
+def get_engine(
+    name: str | dict = 'local',  # a name in `ENGINES`, or a spec `{'name': …, **options}` (see `engine_spec`)
+    **kwargs,
+) -> Any:
     "Instantiate an engine by name or spec; explicit keyword arguments win over the spec's options."
-    if isinstance(name, dict): spec = dict(name); name = spec.pop('name', 'local'); kwargs = {**spec, **kwargs}
+    if isinstance(name, dict):
+        spec = dict(name)
+        name = spec.pop('name', 'local')
+        kwargs = {**spec, **kwargs}
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; available: {sorted(ENGINES)}")
     return ENGINES[name](**kwargs)
 
-def engine_spec(common: dict, # the `common` section of params.yaml
-               ) -> str | dict:
+
+def engine_spec(
+    common: dict,  # the `common` section of params.yaml
+) -> str | dict:
     "The engine a stage should use: `common.engine`, with that engine's options (`common.<engine>`) when it has any."
     name = common.get('engine') or 'local'
     opts = common.get(name)
     return {'name': name, **opts} if isinstance(opts, dict) else name
 
+
 # %% ../nbs/02_parallel.ipynb #7adaba5b
 def trim_heap() -> bool:
-    "Return the heap's free pages to the OS (glibc `malloc_trim(0)`); False where that is unavailable or nothing was freed."
+    """Return the heap's free pages to the OS (glibc `malloc_trim(0)`); False where that is unavailable or nothing
+    was freed."""
     try:
         import ctypes
+
         return bool(ctypes.CDLL(None).malloc_trim(0))
-    except (OSError, AttributeError): return False
+    except (OSError, AttributeError):
+        return False
+
 
 # %% ../nbs/02_parallel.ipynb #cb3bb183
 def _run_batch(fn, batch):
     _init_worker()
     return [run_task(fn, it) for it in batch]
 
+
 class RayEngine:
     "Run tasks as Ray tasks on a local instance or an existing cluster."
+
     name = 'ray'
-    def __init__(self, n_workers: int = 0, # CPUs of a local instance (0: all); ignored when joining a cluster
-                 address: str | None = None, # an existing cluster ('auto', 'ray://head:10001'); None: start a local instance
-                 num_cpus: float = 1, # CPUs per task
-                 num_gpus: float = 0, # GPUs per task (reference-model scorers)
-                 max_retries: int = 2, # Ray's retries of a task whose worker died
-                 batch_size: int = 1, # items per task
-                 ship_code: bool = True, # send talkvid_nb with the job when joining a cluster
-                 object_store_mb: int | None = 512, # object store of a local instance
-                ):
-        try: import ray
+
+    def __init__(
+        self,
+        n_workers: int = 0,  # CPUs of a local instance (0: all); ignored when joining a cluster
+        address: str | None = None,  # an existing cluster ('auto', 'ray://head:10001'); None: start a local instance
+        num_cpus: float = 1,  # CPUs per task
+        num_gpus: float = 0,  # GPUs per task (reference-model scorers)
+        max_retries: int = 2,  # Ray's retries of a task whose worker died
+        batch_size: int = 1,  # items per task
+        ship_code: bool = True,  # send talkvid_nb with the job when joining a cluster
+        object_store_mb: int | None = 512,  # object store of a local instance
+    ):
+        try:
+            import ray
         except ImportError as e:
             raise ImportError("engine 'ray' needs Ray, an optional extra: pip install -e '.[ray]'") from e
         self.ray, self.num_cpus, self.num_gpus = ray, num_cpus, num_gpus
@@ -149,11 +231,18 @@ class RayEngine:
             env = {'env_vars': {'TALKVID_WORKER': '1'}}
             if address:
                 if ship_code:
-                    import talkvid_nb; env['py_modules'] = [talkvid_nb]
+                    import talkvid_nb
+
+                    env['py_modules'] = [talkvid_nb]
                 ray.init(address=address, runtime_env=env, log_to_driver=False)
             else:
-                ray.init(num_cpus=int(n_workers) or None, include_dashboard=False, log_to_driver=False, runtime_env=env,
-                         object_store_memory=object_store_mb * 2**20 if object_store_mb else None)
+                ray.init(
+                    num_cpus=int(n_workers) or None,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    runtime_env=env,
+                    object_store_memory=object_store_mb * 2**20 if object_store_mb else None,
+                )
 
     def imap(self, fn: Callable, items: list) -> Iterator[tuple[int, dict]]:
         "Yield `(index, result)` for every item, in completion order."
@@ -165,42 +254,63 @@ class RayEngine:
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             b = refs.pop(done[0])
-            try: res = ray.get(done[0])
-            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError) as e:
-                if len(b) > 1:   # a batch died: run its items alone to find the culprit, as LocalEngine does
-                    for i in b: refs[task.remote(fref, [items[i]])] = [i]
+            try:
+                res = ray.get(done[0])
+            except (
+                ray.exceptions.WorkerCrashedError,
+                ray.exceptions.NodeDiedError,
+                ray.exceptions.OutOfMemoryError,
+            ) as e:
+                if len(b) > 1:  # a batch died: run its items alone to find the culprit, as LocalEngine does
+                    for i in b:
+                        refs[task.remote(fref, [items[i]])] = [i]
                     continue
-                res = [{'status': 'error', 'reason': 'worker_died', '_wall_s': 0.0,
-                        'detail': f'Ray worker died {self.max_retries + 1} times ({type(e).__name__})'}]
+                res = [
+                    {
+                        'status': 'error',
+                        'reason': 'worker_died',
+                        '_wall_s': 0.0,
+                        'detail': f'Ray worker died {self.max_retries + 1} times ({type(e).__name__})',
+                    }
+                ]
             except Exception as e:  # e.g. the function could not be unpickled on the worker
-                res = [{'status': 'error', 'reason': 'error', '_wall_s': 0.0, 'detail': f'{type(e).__name__}: {e}'[:400]}] * len(b)
-            for i, r in zip(b, res): yield i, r
+                res = [
+                    {'status': 'error', 'reason': 'error', '_wall_s': 0.0, 'detail': f'{type(e).__name__}: {e}'[:400]}
+                ] * len(b)
+            for i, r in zip(b, res):
+                yield i, r
+
 
 ENGINES['ray'] = RayEngine
 
+
 # %% ../nbs/02_parallel.ipynb #dd8b130a
-def map_clips(fn: Callable[[Any], Any], # per-clip function (importable: a module-level function or a partial of one)
-              items: Iterable, # one input per clip
-              key: Callable[[Any], str] | str | None = None, # the clip id: a callable, a dict key, or None for str(item)
-              engine: str | dict = 'local', # a name in `ENGINES` or a spec with options (`engine_spec(common)`)
-              n_workers: int = 0, # worker processes (0: serial)
-              cache_dir: str | os.PathLike | None = None, # where finished results are kept (None: no cache)
-              salt: str = '', # cache validity tag, e.g. `stable_hash(stage params)`
-              desc: str = 'clips', # progress bar label
-              progress: bool = True, # show a tqdm bar
-              valid: Callable[[dict], bool] | None = None, # extra check of a cached result (e.g. its output files exist)
-              item_salt: Callable[[Any], str] | None = None, # per-item part of the salt (e.g. the input file's hash)
-              cost: Callable[[Any], float] | None = None, # expected work of an item (e.g. its duration): costliest first
-              **engine_kwargs) -> list[dict]:
+def map_clips(
+    fn: Callable[[Any], Any],  # per-clip function (importable: a module-level function or a partial of one)
+    items: Iterable,  # one input per clip
+    key: Callable[[Any], str] | str | None = None,  # the clip id: a callable, a dict key, or None for str(item)
+    engine: str | dict = 'local',  # a name in `ENGINES` or a spec with options (`engine_spec(common)`)
+    n_workers: int = 0,  # worker processes (0: serial)
+    cache_dir: str | os.PathLike | None = None,  # where finished results are kept (None: no cache)
+    salt: str = '',  # cache validity tag, e.g. `stable_hash(stage params)`
+    desc: str = 'clips',  # progress bar label
+    progress: bool = True,  # show a tqdm bar
+    valid: Callable[[dict], bool] | None = None,  # extra check of a cached result (e.g. its output files exist)
+    item_salt: Callable[[Any], str] | None = None,  # per-item part of the salt (e.g. the input file's hash)
+    cost: Callable[[Any], float] | None = None,  # expected work of an item (e.g. its duration): costliest first
+    **engine_kwargs,
+) -> list[dict]:
     "Run `fn` on every item with caching and error capture; results in input order."
     items = list(items)
     kf = (lambda it: str(it[key])) if isinstance(key, str) else (key or str)
     keys = [kf(it) for it in items]
-    if len(set(keys)) != len(keys): raise ValueError('map_clips: duplicate keys')
+    if len(set(keys)) != len(keys):
+        raise ValueError('map_clips: duplicate keys')
     cdir = Path(cache_dir) if cache_dir else None
-    if cdir: cdir.mkdir(parents=True, exist_ok=True)
-    cpath = lambda k: cdir/f'{safe_id(k)}.json'
-    out: list[dict | None] = [None]*len(items)
+    if cdir:
+        cdir.mkdir(parents=True, exist_ok=True)
+    cpath = lambda k: cdir / f'{safe_id(k)}.json'
+    out: list[dict | None] = [None] * len(items)
     salts = [salt + ('|' + item_salt(it) if item_salt and cdir else '') for it in items]
     todo = []
     for i, k in enumerate(keys):
@@ -208,34 +318,48 @@ def map_clips(fn: Callable[[Any], Any], # per-clip function (importable: a modul
             try:
                 c = json.loads(cpath(k).read_text())
                 if c.get('salt') == salts[i] and (valid is None or valid(c['result'])):
-                    out[i] = {**c['result'], '_cached': True}; continue
-            except (json.JSONDecodeError, KeyError, OSError): pass
+                    out[i] = {**c['result'], '_cached': True}
+                    continue
+            except (json.JSONDecodeError, KeyError, OSError):
+                pass
         todo.append(i)
-    if cost is not None: todo.sort(key=lambda i: -float(cost(items[i])))   # longest first: no long clip left for last
+    if cost is not None:
+        todo.sort(key=lambda i: -float(cost(items[i])))  # longest first: no long clip left for last
     if cdir and len(todo) < len(items):
         get_logger().info(f'{desc}: {len(items) - len(todo)} of {len(items)} results from cache {cdir}')
     eng = get_engine(engine, n_workers=n_workers, **engine_kwargs)
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, mininterval=1.0)
     for j, res in eng.imap(fn, [items[i] for i in todo]):
         i = todo[j]
-        res = to_jsonable(res); res['_cached'] = False
+        res = to_jsonable(res)
+        res['_cached'] = False
         out[i] = res
         if cdir and res.get('status') != 'error':  # errors are retried on the next run, not cached
             tmp = cpath(keys[i]).with_suffix('.tmp')
-            tmp.write_text(json.dumps({'key': keys[i], 'salt': salts[i], 'result': {k: v for k, v in res.items() if k != '_cached'}}))
+            tmp.write_text(
+                json.dumps(
+                    {'key': keys[i], 'salt': salts[i], 'result': {k: v for k, v in res.items() if k != '_cached'}}
+                )
+            )
             os.replace(tmp, cpath(keys[i]))
         bar.update(1)
     bar.close()
     return out
 
+
 # %% ../nbs/02_parallel.ipynb #380b7210
-def stage_rate(seconds, # media seconds of each item
-               cached, # whether each item's result came from the cache (`map_clips`' `_cached`)
-               wall_s: float, # the stage's wall time this run
-               key: str = 'rtf', # the name of the rate in the result
-               ) -> dict:
+def stage_rate(
+    seconds,  # media seconds of each item
+    cached,  # whether each item's result came from the cache (`map_clips`' `_cached`)
+    wall_s: float,  # the stage's wall time this run
+    key: str = 'rtf',  # the name of the rate in the result
+) -> dict:
     "Throughput of a stage run honest about its cache: media seconds processed now per wall second (None if none were)."
     pairs = [(float(s), bool(c)) for s, c in zip(seconds, cached)]
     now, run = sum(s for s, c in pairs if not c), sum(not c for _, c in pairs)
-    return {'from_cache': len(pairs) - run, 'seconds_processed': round(now, 1), 'wall_s': round(float(wall_s), 1),
-            key: round(now / wall_s, 2) if run and wall_s > 0 else None}
+    return {
+        'from_cache': len(pairs) - run,
+        'seconds_processed': round(now, 1),
+        'wall_s': round(float(wall_s), 1),
+        key: round(now / wall_s, 2) if run and wall_s > 0 else None,
+    }
