@@ -117,10 +117,10 @@ def _floor(paths, cfg) -> dict:
     once with OpenCV's LK and solvePnP and the dlib detector and landmark fit timed call by call; decode, quality
     and sync from the record's own timings; the rest of each scorer is its glue."""
     import types, cv2
-    from talkvid_nb import score as S
+    from talkvid_nb.faces import cached_face_backend
 
     f = cfg['faces']
-    fb = S._faces(f.get('backend', 'auto'), f.get('insightface_root'), f.get('fan_hub_dir'))
+    fb = cached_face_backend(f['backend'], f['insightface_root'], f['fan_hub_dir'])
     acc = dict(lk=0.0, landmark_fit=0.0, head_pose=0.0, detector=0.0)
     _score(paths[0], cfg)  # models loaded and warm before any timing
     cv2.calcOpticalFlowPyrLK = _Timed(cv2.calcOpticalFlowPyrLK, 'lk', acc)
@@ -128,7 +128,7 @@ def _floor(paths, cfg) -> dict:
     if hasattr(fb, 'sp'):
         fb.sp = _Timed(fb.sp, 'landmark_fit', acc)
         fb.det = types.SimpleNamespace(run=_Timed(fb.det.run, 'detector', acc))
-    T, n = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, sync=0.0, total=0.0), 0
+    T, n = dict(decode=0.0, quality=0.0, motion=0.0, faces=0.0, head_detail=0.0, sync=0.0, total=0.0), 0
     for p in paths:
         r = _score(p, cfg)[1]
         n += r['n_frames']
@@ -146,6 +146,7 @@ def _floor(paths, cfg) -> dict:
         ms_faces_head_pose=ms(acc['head_pose']),
         ms_faces_detector=ms(acc['detector']),
         ms_faces_rest=ms(T['faces'] - acc['landmark_fit'] - acc['head_pose'] - acc['detector']),
+        ms_head_detail=ms(T['head_detail']),
         ms_sync=ms(T['sync']),
     )
     out['ms_total'] = ms(T['total'])

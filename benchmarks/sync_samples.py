@@ -4,7 +4,7 @@ python benchmarks/sync_samples.py [--samples ../shared/samples/talking_heads] [-
 reports/benchmarks]
 
 For every sample video with an audio track and a Silero speech ratio (samples.csv) of at least --min-speech, the
-whole video is scored once (`talkvid_nb.filter.score_video`, the `talkvid-score` command) and its sync offset
+whole video is scored once (`talkvid_nb.cli.score_video`, the `talkvid-score` command) and its sync offset
 (ms, positive = audio lags video), offset in frames, confidence and backend are tabulated. Real clips have no
 known true offset: the table shows what the sync scorer says about real talking-head footage, and which clips the
 strict profile would drop. It then shifts each clip's audio by known amounts (--shifts, ms) and re-measures with
@@ -30,7 +30,7 @@ def main():
     import tempfile
     import numpy as np
     from talkvid_nb.core import safe_id
-    from talkvid_nb.filter import score_video
+    from talkvid_nb.cli import score_video
     from talkvid_nb.media import delay_audio, load_audio
     from talkvid_nb.sync import AVCorrSync
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import to_jsonable
+from .core import load_params, merge_params, to_jsonable
 
 # %% auto #0
 __all__ = [
@@ -456,17 +456,18 @@ class ApiCaptioner:
 
     def __init__(
         self,
-        cfg: dict,  # caption.api
+        cfg: dict,  # (part of) `caption.api`; the rest from params.yaml
         cache_dir: str | os.PathLike | None = None,
         frames: int = 4,
     ):
+        cfg = merge_params(load_params(section='caption')['api'], cfg)
         self.cfg, self.frames = cfg, int(frames)
-        self.provider = cfg.get('provider', 'openai')
+        self.provider = cfg['provider']
         if self.provider not in ('openai', 'gemini'):
             raise ValueError(f'caption.api.provider must be openai | gemini, not {self.provider!r}')
         self.key = os.environ.get(cfg.get('api_key_env') or '', '')  # read from the environment, never stored
         self.cache = Path(cache_dir) if cache_dir else None
-        self.min_interval = 60.0 / float(cfg.get('requests_per_minute', 30) or 1e9)
+        self.min_interval = 60.0 / float(cfg['requests_per_minute'] or 1e9)
         self._last, self._lock = 0.0, threading.Lock()
         self.requests = 0
         self.version = f"{self.provider}:{cfg.get('model')}"
@@ -517,15 +518,15 @@ class ApiCaptioner:
         url, body, headers = self._payload(images)
         data = json.dumps(body).encode()
         last = None
-        for attempt in range(int(self.cfg.get('max_retries', 5)) + 1):
+        for attempt in range(int(self.cfg['max_retries']) + 1):
             self._wait_turn()
             self.requests += 1
-            delay = float(self.cfg.get('backoff_s', 1.0)) * 2**attempt
+            delay = float(self.cfg['backoff_s']) * 2**attempt
             req = urllib.request.Request(
                 url, data=data, headers={'Content-Type': 'application/json', **headers}, method='POST'
             )
             try:
-                with urllib.request.urlopen(req, timeout=float(self.cfg.get('timeout_s', 60))) as r:
+                with urllib.request.urlopen(req, timeout=float(self.cfg['timeout_s'])) as r:
                     cap = extract_json(self._reply_text(self.provider, json.loads(r.read().decode())))
                 errs = validate_caption(cap)
                 if not errs:
@@ -590,13 +591,13 @@ def caption_clip(
     cache_dir: str | None = None,
 ) -> dict:
     "A validated caption record for one clip: {clip_id, backend, version, status, reason, **caption}."
-    b = cfg.get('backend', 'measured')
+    b = cfg['backend']
     try:
         if b == 'measured':
             tr = dict(np.load(Path(tracks_dir) / f"{clip['clip_id']}.npz"))
             cap, ver = measured_caption(clip, tr, fps), 'track + VAD + frame statistics (no model)'
         elif b == 'api':
-            api = ApiCaptioner(cfg['api'], cache_dir, cfg.get('frames', 4))
+            api = ApiCaptioner(cfg['api'], cache_dir, cfg['frames'])
             cap, ver = api(clip), api.version
         else:
             raise ValueError(f'caption.backend must be measured | api, not {b!r}')

@@ -11,7 +11,17 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from .core import INFO_KEYS, SCHEMAS, get_logger, safe_id, stage_dir, write_table, read_table, to_jsonable
+from talkvid_nb.core import (
+    INFO_KEYS,
+    SCHEMAS,
+    get_logger,
+    safe_id,
+    stage_dir,
+    stage_params,
+    write_table,
+    read_table,
+    to_jsonable,
+)
 from .media import probe
 from .parallel import map_clips
 
@@ -289,12 +299,13 @@ LABEL_COLS = [
 
 
 def run_collect(
-    collect: dict,  # the `collect` section of params.yaml
+    collect: dict,  # (part of) the `collect` section; what it leaves out comes from params.yaml
     data_dir: str | os.PathLike | None,  # stage outputs go here (None: a temp dir)
     engine: str | dict = 'local',
     n_workers: int = 0,
 ) -> pd.DataFrame:
     "Run the collect stage: write `collect.parquet` (and the corpus labels) under `data_dir`; return the manifest."
+    collect = stage_params('collect', collect)
     d = stage_dir(data_dir)
     raw = stage_dir(d, 'raw')
     labels = d / 'corpus_labels.csv'
@@ -305,16 +316,10 @@ def run_collect(
         f = collect['folder']
         rows = folder_rows(f['path'], f.get('metadata_csv'), f.get('extensions'))
     elif src in ('urls', 'talkvid_json'):
-        u = collect['urls']
-        dl = dict(
-            format=u.get('format', 'b'),
-            rate_limit=u.get('rate_limit'),
-            retries=u.get('retries', 3),
-            timeout=u.get('timeout', 30),
-            sleep_interval=u.get('sleep_interval', 0),
-        )
+        urls = collect['urls']
+        dl = {k: urls[k] for k in ('format', 'rate_limit', 'retries', 'timeout', 'sleep_interval')}
         if src == 'urls':
-            lst = Path(u['list']).read_text().splitlines()
+            lst = Path(urls['list']).read_text().splitlines()
             rows = url_rows(lst, raw, engine=engine, n_workers=n_workers, **dl)
         else:
             t = collect['talkvid_json']

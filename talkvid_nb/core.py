@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a7e910bb
 from __future__ import annotations
-import hashlib, json, logging, os, re, sys, tempfile, unicodedata
+import hashlib, importlib.util, json, logging, os, re, sys, tempfile, unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,8 +19,10 @@ __all__ = [
     'HEAD_DETAIL_KEYS',
     'INFO_KEYS',
     'find_root',
+    'params_path',
     'load_params',
     'merge_params',
+    'stage_params',
     'stable_hash',
     'code_hash',
     'file_hash',
@@ -50,13 +52,20 @@ def find_root(
     return p
 
 
+# %% ../nbs/00_core.ipynb #dc0faea7
+def params_path() -> Path:
+    "The study's params.yaml: the nearest upwards from the current folder, else the one beside the installed package."
+    near = find_root() / 'params.yaml'
+    return near if near.exists() else Path(importlib.util.find_spec('talkvid_nb').origin).parents[1] / 'params.yaml'
+
+
 # %% ../nbs/00_core.ipynb #eb3955f9
 def load_params(
-    path: str | os.PathLike | None = None,  # params file (default: `<root>/params.yaml`)
+    path: str | os.PathLike | None = None,  # params file (default: `params_path()`)
     section: str | None = None,  # return only this top-level section
 ) -> dict:
     "Read `params.yaml` (or one section of it)."
-    path = Path(path) if path else find_root() / 'params.yaml'
+    path = Path(path) if path else params_path()
     with open(path) as f:
         p = yaml.safe_load(f) or {}
     return p.get(section, {}) if section else p
@@ -72,6 +81,15 @@ def merge_params(
     for k, v in (override or {}).items():
         out[k] = merge_params(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+# %% ../nbs/00_core.ipynb #8c9d0fb4
+def stage_params(
+    section: str,  # a top-level section of params.yaml
+    given: dict | None = None,  # what the run gives: papermill's injected section, or a tiny run's overrides
+) -> dict:
+    "A stage's parameters: params.yaml's section with what the run gives on top."
+    return merge_params(load_params(section=section), given)
 
 
 # %% ../nbs/00_core.ipynb #a010672b

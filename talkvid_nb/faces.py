@@ -12,6 +12,8 @@ from typing import Iterable
 import cv2
 import numpy as np
 
+from .scorer import Scorer
+
 # %% auto #0
 __all__ = [
     'BACKENDS',
@@ -29,6 +31,9 @@ __all__ = [
     'get_face_backend',
     'FaceTracker',
     'track_arrays',
+    'cached_face_backend',
+    'FaceTrackScorer',
+    'make_scorer',
 ]
 
 
@@ -532,3 +537,45 @@ def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
     if frames:
         out['size'] = np.array([frames[0]['W'], frames[0]['H']], np.int32)
     return out
+
+
+# %% ../nbs/03_faces.ipynb #23180a29
+@functools.lru_cache(maxsize=4)
+def cached_face_backend(name: str, insightface_root, fan_hub_dir):
+    "One face backend per process and setting: models load once per worker."
+    return get_face_backend(name, insightface_root=insightface_root, fan_hub_dir=fan_hub_dir)
+
+
+class FaceTrackScorer(Scorer):
+    "The shared face track of a clip (box, keypoints, landmarks, pose per frame): the scorers that need faces read it."
+
+    name = 'faces'
+
+    def __init__(self, backend, detect_every: int, retry_every: int, retry_backoff: float):
+        self.backend, self.version = backend, backend.version
+        self.tracker = FaceTracker(
+            backend, detect_every=detect_every, retry_every=retry_every, retry_backoff=retry_backoff
+        )
+        self.chunk_faces = []  # (face, box) of each frame of the latest chunk
+        self.track = None  # the whole track as arrays, once `result` ran
+
+    def update(self, chunk):
+        for f in chunk:
+            self.tracker.update(f.i, f.t, f.rgb)
+        self.chunk_faces = [(x['face'], x['box']) for x in self.tracker.frames[-len(chunk) :]]
+        self.tracker.pack()  # the chunk's faces as arrays from now on
+
+    def result(self) -> dict:
+        self.track = self.tracker.track()
+        faced = int((~np.isnan(self.track['kps']).any((1, 2))).sum())
+        return dict(face_frames=faced, face_backend=self.backend.name, face_version=self.version)
+
+    def arrays(self) -> dict:
+        return self.track
+
+
+def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
+    "The face-track scorer of the `score.faces` section."
+    f = cfg['faces']
+    backend = cached_face_backend(f['backend'], f['insightface_root'], f['fan_hub_dir'])
+    return FaceTrackScorer(backend, int(f['detect_every']), int(f['retry_every']), float(f['retry_backoff']))

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .core import load_params, merge_params
 from .media import load_audio
 from .sync import mouth_opening
 
@@ -135,17 +136,17 @@ def clip_features(
     clip: dict,  # clip_id, path, speech_segments
     tracks_dir: str,
     out_dir: str,
-    cfg: dict | None = None,
+    cfg: dict | None = None,  # (part of) the `features` section; the rest from params.yaml
 ) -> dict:
     "Compute and save one clip's features (`<out_dir>/<clip_id>.npz`); return its audit numbers."
-    cfg = cfg or {}
-    sr = int(cfg.get('sr', 16000))
-    hop_s = float(cfg.get('hop_ms', 10)) / 1000
+    cfg = merge_params(load_params(section='features'), cfg)
+    sr = int(cfg['sr'])
+    hop_s = float(cfg['hop_ms']) / 1000
     tr = np.load(Path(tracks_dir) / f"{clip['clip_id']}.npz")
     a = load_audio(clip['path'], sr)
     if not len(a):
         raise ValueError('no audio')
-    af = audio_features(a, sr, int(cfg.get('n_mels', 80)), float(cfg.get('win_ms', 25)), float(cfg.get('hop_ms', 10)))
+    af = audio_features(a, sr, int(cfg['n_mels']), float(cfg['win_ms']), float(cfg['hop_ms']))
     T = len(af['rms'])
     ta = np.arange(T) * hop_s
     raw, ref = frame_targets(tr['landmarks'], tr['pose'])

@@ -30,8 +30,6 @@ __all__ = [
     'label_agreement',
     'defect_matrix',
     'talkvid_export',
-    'score_video',
-    'score_cli',
 ]
 
 # %% ../nbs/31_filter.ipynb #dd32d22a
@@ -49,7 +47,7 @@ PROFILES = ('talkvid', 'strict', 'seed001')
 
 def criteria(cfg: dict, definition: str, profile: str | None = None) -> tuple[list[str], dict[str, dict]]:
     "The cascade and its thresholds for a profile: `talkvid` (the paper's), `strict` (+ sync) or `seed001`."
-    p = profile or cfg.get('profile', 'talkvid')
+    p = profile or cfg['profile']
     if p not in PROFILES:
         raise ValueError(f'filter.profile must be one of {PROFILES}, not {p!r}')
     if p == 'seed001':
@@ -138,7 +136,7 @@ def margins(
     """Signed margin of every row to each criterion of the profile's cascade, with the thresholds of each row's
     backend (`attrs['thresholds']`)."""
     d = definition or cfg['definition']
-    p = profile or cfg.get('profile', 'talkvid')
+    p = profile or cfg['profile']
     out = pd.DataFrame({'clip_id': scores['clip_id'].to_numpy()} if 'clip_id' in scores else {}, index=scores.index)
     used = {}
     for c in criteria(cfg, d, p)[0]:
@@ -175,7 +173,7 @@ def apply_filter(
 ) -> pd.DataFrame:
     "Pass flags, first failing criterion and status for every clip."
     d = definition or cfg['definition']
-    prof = profile or cfg.get('profile', 'talkvid')
+    prof = profile or cfg['profile']
     if d not in ('paper', 'official'):
         raise ValueError(f"filter.definition must be paper | official, not {d!r}")
     sc = scores[scores.status == 'ok'].copy().reset_index(drop=True)
@@ -311,100 +309,3 @@ def talkvid_export(filtered: pd.DataFrame, segments: pd.DataFrame, collect: pd.D
     if 'description' not in m:
         m['description'] = None
     return [to_jsonable(talkvid_record(r)) for r in m.to_dict('records')]
-
-
-# %% ../nbs/31_filter.ipynb #ace192fc
-def score_video(
-    video: str | os.PathLike,
-    params: dict,
-    definition: str | None = None,
-    tracks_dir: str | os.PathLike | None = None,  # where the face track .npz goes (None: not kept)
-) -> dict:
-    "Score one whole video and return its TalkVid record with the filter's verdict."
-    from talkvid_nb.media import probe
-    from talkvid_nb.score import score_clip
-    from talkvid_nb.core import safe_id
-
-    p = probe(video)
-    cid = safe_id(Path(video).stem)
-    sc = score_clip(
-        dict(clip_id=cid, path=str(video), duration=p['duration']),
-        params['score'],
-        None if tracks_dir is None else str(tracks_dir),
-    )
-    from talkvid_nb.segment import vad_segments, coverage
-    from talkvid_nb.media import load_audio
-
-    sp = (
-        coverage(
-            vad_segments(load_audio(video, 16000), 16000, **(params['segment'].get('vad') or {})), 0.0, p['duration']
-        )
-        if p['has_audio']
-        else 0.0
-    )
-    row = pd.DataFrame(
-        [
-            {
-                **sc,
-                'video_id': cid,
-                'duration': p['duration'],
-                'speech_ratio': sp,
-                'status': 'ok',
-                'reason': None,
-                'detail': None,
-            }
-        ]
-    )
-    f = apply_filter(row, params['filter'], definition).iloc[0].to_dict()
-    fps = float(params['score'].get('fps', 25))
-    rec = talkvid_record(
-        {
-            **f,
-            'clip_id': cid,
-            'start': 0.0,
-            'end': p['duration'],
-            'start_frame': 0,
-            'end_frame': sc['n_frames'],
-            'fps': fps,
-            'width': p['width'],
-            'height': p['height'],
-        }
-    )
-    rec['filter'] = {
-        'definition': f['definition'],
-        'profile': f['profile'],
-        'kept': f['status'] == 'ok',
-        'first_fail': f['first_fail'],
-        **{k[5:]: bool(v) for k, v in f.items() if k.startswith('pass_')},
-        'backends': {k: sc.get(k) for k in ('quality_backend', 'motion_backend', 'face_backend', 'sync_backend')},
-    }
-    rec['sync'] = {k: sc.get(k) for k in ('sync_offset_ms', 'sync_confidence', 'sync_view')}
-    rec['speech_ratio'] = sp
-    return to_jsonable(rec)
-
-
-def score_cli(argv: list[str] | None = None):
-    "Console script `talkvid-score VIDEO`: the video's TalkVid record and filter verdict as JSON on stdout."
-    import argparse
-    from talkvid_nb.core import find_root, load_params
-
-    ap = argparse.ArgumentParser(
-        prog='talkvid-score',
-        description='Score one video with the TalkVid filters (offline backends unless reference weights are present).',
-    )
-    ap.add_argument('video')
-    ap.add_argument('--params', help='a params.yaml (default: the study\'s)')
-    ap.add_argument('--definition', choices=['paper', 'official'], help='threshold set (default: filter.definition)')
-    a = ap.parse_args(argv)
-    pp = Path(a.params) if a.params else find_root() / 'params.yaml'
-    if not pp.exists():
-        pp = Path(__file__).resolve().parents[1] / 'params.yaml'
-    if not pp.exists():
-        ap.error('no params.yaml found: pass --params')
-    try:
-        rec = score_video(a.video, load_params(pp), a.definition)
-    except Exception as e:
-        print(json.dumps({'id': Path(a.video).stem, 'error': f'{type(e).__name__}: {e}'}))
-        return 1
-    print(json.dumps(rec, indent=1))
-    return 0

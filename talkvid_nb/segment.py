@@ -44,11 +44,9 @@ def make_detector(cfg: dict):
     "The PySceneDetect detector named in `segment.detector`."
     import scenedetect as sd
 
-    kind, thr, msl = cfg.get('detector', 'histogram'), cfg.get('threshold'), cfg.get('min_scene_len', 15)
+    kind, thr, msl = cfg['detector'], cfg.get('threshold'), cfg['min_scene_len']
     if kind == 'histogram':
-        return sd.HistogramDetector(
-            threshold=thr if thr is not None else 0.085, bins=cfg.get('bins', 256), min_scene_len=msl
-        )
+        return sd.HistogramDetector(threshold=thr if thr is not None else 0.085, bins=cfg['bins'], min_scene_len=msl)
     if kind == 'content':
         return sd.ContentDetector(threshold=thr if thr is not None else 27.0, min_scene_len=msl)
     if kind == 'adaptive':
@@ -62,7 +60,7 @@ def detect_shots(path: str | os.PathLike, cfg: dict) -> list[tuple[float, float]
     "Shot spans `(start, end)` in seconds, untrimmed."
     import scenedetect as sd
 
-    scenes = sd.detect(str(path), make_detector(cfg), start_in_scene=cfg.get('start_in_scene', True))
+    scenes = sd.detect(str(path), make_detector(cfg), start_in_scene=cfg['start_in_scene'])
     return [(float(a.seconds), float(b.seconds)) for a, b in scenes]
 
 
@@ -178,21 +176,9 @@ def segment_video(
         source = 'scenedetect'
     src_fps = float(row.get('fps') or 0) or None
     cands = [(*snap_to_frames(a, b, src_fps), rid) for a, b, rid in cands]
-    sr = cfg.get('sr', 16000)
+    sr = cfg['sr']
     audio = load_audio(path, sr=sr)
-    v = cfg.get('vad', {})
-    speech = (
-        vad_segments(
-            audio,
-            sr,
-            v.get('threshold', 0.5),
-            v.get('min_speech_ms', 250),
-            v.get('min_silence_ms', 100),
-            v.get('speech_pad_ms', 30),
-        )
-        if len(audio)
-        else []
-    )
+    speech = vad_segments(audio, sr, **cfg['vad']) if len(audio) else []
     cues = parse_vtt(row['subtitle_path']) if cfg.get('use_subtitles') and row.get('subtitle_path') else None
     rows = []
     for a, b, rid in cands:

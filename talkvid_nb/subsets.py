@@ -10,7 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import SCHEMAS, read_table, stable_hash, code_hash, stage_dir, write_table, file_hash
+from talkvid_nb.core import (
+    SCHEMAS,
+    code_hash,
+    file_hash,
+    load_params,
+    merge_params,
+    read_table,
+    stable_hash,
+    stage_dir,
+    write_table,
+)
 from .filter import passes_all
 from .media import iter_frames, cut
 from .parallel import map_clips
@@ -86,20 +96,21 @@ def cluster_persons(
 # %% ../nbs/41_subsets.ipynb #eb05ab91
 def assign_persons(
     clips: pd.DataFrame,  # clip_id, person_id (source, may be null), embedding
-    cfg: dict,  # subsets.persons
+    cfg: dict,  # (part of) `subsets.persons`; the rest from params.yaml
 ) -> pd.DataFrame:
     "Final person id per clip: the source's when given (and `use_source_ids`), else an embedding cluster."
+    cfg = merge_params(load_params(section='subsets')['persons'], cfg)
     c = clips.copy()
     has = (
         c.person_id.notna() & c.person_id.astype(str).str.len().gt(0)
-        if cfg.get('use_source_ids', True)
+        if cfg['use_source_ids']
         else pd.Series(False, index=c.index)
     )
     todo = c[~has & c.embedding.notna()]
     lab = cluster_persons(
         np.array(todo.embedding.tolist(), np.float32).reshape(len(todo), 128),
-        cfg.get('distance_threshold', 0.45),
-        cfg.get('linkage', 'average'),
+        cfg['distance_threshold'],
+        cfg['linkage'],
     )
     c['person_source'] = np.where(has, 'source', np.where(c.embedding.notna(), 'cluster', 'none'))
     c.loc[todo.index, 'person_id'] = [f'cluster_{k:03d}' for k in lab]

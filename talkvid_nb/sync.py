@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .core import load_params, merge_params
 from .media import delay_audio, load_audio, iter_frames, write_video
+from .scorer import Scorer
 
 # %% auto #0
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     'sync_backend',
     'importlib_ok',
     'clip_sync',
+    'SyncScorer',
+    'make_scorer',
     'shift_audio',
 ]
 
@@ -144,13 +148,13 @@ class MouthPatcher(_Patcher):
         self.corners, self.steps, self.unstable, self._rel = [], [], [], None
 
     @classmethod
-    def from_cfg(cls, cfg: dict | None = None):  # the `score.sync` section
+    def from_cfg(cls, cfg: dict | None = None):  # (part of) the `score.sync` section; the rest from params.yaml
         "The patcher with the study's parameters (`align_smooth`, `align_smooth_unstable`, `unstable_jitter`)."
-        cfg = cfg or {}
+        cfg = merge_params(load_params(section='score')['sync'], cfg)
         return cls(
-            int(cfg.get('align_smooth', 13)),
-            int(cfg.get('align_smooth_unstable', 25)),
-            float(cfg.get('unstable_jitter', 0.05)),
+            int(cfg['align_smooth']),
+            int(cfg['align_smooth_unstable']),
+            float(cfg['unstable_jitter']),
         )
 
     def push(self, gray: np.ndarray, lm: np.ndarray | None):
@@ -369,10 +373,10 @@ class AVCorrSync:
         self.vshift, self.min_overlap, self.k = vshift, min_overlap, k
 
     @classmethod
-    def from_cfg(cls, cfg: dict | None = None):  # the `score.sync` section
+    def from_cfg(cls, cfg: dict | None = None):  # (part of) the `score.sync` section; the rest from params.yaml
         "The scorer with the study's parameters (`vshift`, `min_overlap`, `components`)."
-        cfg = cfg or {}
-        return cls(int(cfg.get('vshift', 15)), int(cfg.get('min_overlap', 25)), int(cfg.get('components', 5)))
+        cfg = merge_params(load_params(section='score')['sync'], cfg)
+        return cls(int(cfg['vshift']), int(cfg['min_overlap']), int(cfg['components']))
 
     def __call__(
         self,
@@ -623,11 +627,11 @@ class SyncNetSync:
 
 
 # %% ../nbs/25_sync.ipynb #7b1f33ca
-def sync_backend(cfg: dict) -> str:
-    "The sync backend `auto` resolves to."
-    b = (cfg or {}).get('backend', 'auto')
+def sync_backend(cfg: dict) -> str:  # the `score.sync` section
+    "The sync backend `auto` resolves to: SyncNet when its weights (and `python_speech_features`) are present."
+    b = cfg['backend']
     if b == 'auto':
-        w = (cfg or {}).get('syncnet_weights')
+        w = cfg['syncnet_weights']
         return 'syncnet' if w and Path(w).exists() and importlib_ok('python_speech_features') else 'av_corr'
     return b
 
@@ -646,12 +650,12 @@ def _syncnet(weights):
 def clip_sync(
     path: str | os.PathLike,  # the clip
     track: dict,  # face track arrays (`faces.track_arrays`): t, bbox, landmarks
-    cfg: dict | None = None,  # the `score.sync` section
+    cfg: dict | None = None,  # (part of) the `score.sync` section; the rest from params.yaml
     fps: float = 25.0,
 ) -> dict:
     "Audio-visual offset and confidence of one clip."
-    cfg = cfg or {}
-    vshift = int(cfg.get('vshift', 15))
+    cfg = merge_params(load_params(section='score')['sync'], cfg)
+    vshift = int(cfg['vshift'])
     b = sync_backend(cfg)
     audio = load_audio(path, sr=16000)
     if b == 'av_corr':
@@ -684,6 +688,45 @@ def clip_sync(
     s = _syncnet(cfg['syncnet_weights'])
     s.vshift = vshift
     return s(crops(), audio, 16000, 25.0)
+
+
+# %% ../nbs/25_sync.ipynb #37feb362
+class SyncScorer(Scorer):
+    "Offset and confidence of a clip: mouth patches cut from the face track as frames pass, matched to the audio."
+
+    name = 'sync'
+
+    def __init__(
+        self,
+        faces: Scorer,  # the `faces` scorer: its latest chunk's faces, then its track
+        path,  # the clip (its audio is read at the end)
+        fps: float,
+        cfg: dict,  # the `score.sync` section
+        max_hold: int,  # frames the lip box is held while waiting for a detection
+    ):
+        self.faces, self.path, self.fps, self.cfg = faces, path, fps, cfg
+        self.version = sync_backend(cfg)
+        self.mouth = MouthPatcher.from_cfg(cfg)
+        self.lips = BoxPatcher(max_hold=max_hold)
+        self.track = {}
+
+    def update(self, chunk):
+        for f, (face, box) in zip(chunk, self.faces.chunk_faces):
+            self.mouth.push(f.gray, None if face is None else face.landmarks)
+            self.lips.push(f.gray, box)
+
+    def result(self) -> dict:
+        patches = dict(mouth=self.mouth.patches(), mouth_unstable=self.mouth.flags(), mouth_box=self.lips.patches())
+        self.track = {**self.faces.track, **patches}
+        return clip_sync(self.path, self.track, self.cfg, self.fps)
+
+    def arrays(self) -> dict:
+        return {k: self.track[k] for k in ('mouth', 'mouth_unstable', 'mouth_box')}
+
+
+def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
+    "The sync scorer of the `score.sync` section, reading the `faces` scorer built before it."
+    return SyncScorer(built['faces'], clip['path'], clip['fps'], cfg['sync'], 2 * int(cfg['faces']['detect_every']))
 
 
 # %% ../nbs/25_sync.ipynb #7d7d7d2e

@@ -172,7 +172,7 @@ def fit(
 
     torch.manual_seed(cfg['seed'])
     np.random.seed(cfg['seed'])
-    torch.set_num_threads(int(cfg.get('threads', 1)))  # small convolutions: one thread is fastest, and reproducible
+    torch.set_num_threads(int(cfg['threads']))  # small convolutions: one thread is fastest, and reproducible
     n_in, n_out = train_data[0]['x'].shape[1], train_data[0]['y'].shape[1]
     model = AudioToMotionTCN(n_in, n_out, cfg['width'], cfg['depth'], cfg['kernel'], cfg['dropout'], cfg['padding'])
     opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])

@@ -64,7 +64,7 @@ def test_every_segment_is_scored_and_filtered(run):
 def test_full_body_tiny_face_fails_resolution(samples):
     """lp_source_s13 (full body, very small face) is shorter than 5 s, so the study drops it at segment; scored
     alone it fails resolution."""
-    from talkvid_nb.filter import score_video
+    from talkvid_nb.cli import score_video
     from talkvid_nb.core import load_params
 
     rec = score_video(samples / 'lp_source_s13.mp4', load_params(ROOT / 'params.yaml'))
