@@ -34,6 +34,7 @@ __all__ = [
     'talkvid_record',
     'get_logger',
     'to_jsonable',
+    'write_metrics',
     'spans_of',
     'ci_text',
     'save_figure',
@@ -344,6 +345,25 @@ def to_jsonable(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     return o
+
+
+# %% ../nbs/00_core.ipynb #308b1b89
+def write_metrics(
+    stage: str,  # the stage: `reports/metrics/<stage>.json`
+    summary: dict,  # its headline numbers (JSON-serialisable)
+    real_run: bool,  # False in the tiny test run: print only
+    also: str | os.PathLike | None = None,  # another file for the same JSON (e.g. the stage's report folder)
+) -> dict:
+    "Print a stage's headline numbers; in a real run write them, once, as its DVC metrics file."
+    text = json.dumps(summary, indent=1)
+    print(text)
+    if also is not None:
+        Path(also).write_text(text)
+    if real_run:
+        path = Path('reports/metrics') / f'{stage}.json'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return summary
 
 
 # %% ../nbs/00_core.ipynb #a5b98189

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import scipy.special
 
 from .scorer import Scorer
@@ -16,6 +17,7 @@ from .scorer import Scorer
 # %% auto #0
 __all__ = [
     'DOVER_SETS',
+    'LADDERS',
     'mscn',
     'aggd_fit',
     'brisque_features',
@@ -35,6 +37,9 @@ __all__ = [
     'BrisqueQuality',
     'DoverQuality',
     'make_scorer',
+    'degrade',
+    'quality_ladder',
+    'ladder_summary',
 ]
 
 # %% ../nbs/26_quality.ipynb #ed61911e
@@ -320,3 +325,57 @@ def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
     if quality_backend(q) == 'brisque':
         return BrisqueQuality(step)
     return DoverQuality(q['dover_onnx'], q['dover_stats'], step)
+
+
+# %% ../nbs/26_quality.ipynb #b24a0c35
+LADDERS = {'blur sigma': (0, 1, 2, 3), 'noise sigma': (0, 10, 25, 45), 'JPEG quality': (95, 40, 15, 5)}
+
+
+def degrade(frame: np.ndarray, kind: str, level, rng: np.random.Generator) -> np.ndarray:
+    "An RGB frame degraded by one step of a ladder: Gaussian blur (sigma), Gaussian noise (sigma) or JPEG (quality)."
+    if kind == 'blur sigma':
+        return cv2.GaussianBlur(frame, (0, 0), level) if level else frame
+    if kind == 'noise sigma':
+        return np.clip(frame + rng.normal(0, level, frame.shape), 0, 255).astype(np.uint8) if level else frame
+    return cv2.imdecode(cv2.imencode('.jpg', frame, [cv2.IMWRITE_JPEG_QUALITY, level])[1], cv2.IMREAD_UNCHANGED)
+
+
+def quality_ladder(
+    frames: dict,  # clip id -> RGB frame
+    ladders: dict = LADDERS,  # ladder -> its steps, from none to strong
+    seed: int = 0,  # the noise ladder's randomness
+) -> pd.DataFrame:
+    "Offline quality, BRISQUE and noise σ̂ of each frame at each step of each ladder: a row per frame and ladder."
+    rng, rows = np.random.default_rng(seed), []
+    for clip_id, frame in frames.items():
+        luma = float(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).mean())
+        for kind, levels in ladders.items():
+            greys = [cv2.cvtColor(degrade(frame, kind, v, rng), cv2.COLOR_RGB2GRAY) for v in levels]
+            brisque = [cached_brisque()(g) for g in greys]
+            noise = [noise_sigma(g) for g in greys]
+            quality = [offline_quality(b, luma, s) for b, s in zip(brisque, noise)]
+            rows.append(
+                dict(
+                    clip_id=clip_id,
+                    ladder=kind,
+                    **{f'q{i}': x for i, x in enumerate(quality)},
+                    monotone=bool(np.all(np.diff(quality) <= 1e-9)),
+                    brisque_monotone=bool(np.all(np.diff(brisque) >= -1e-9)),
+                    **{f'noise{i}': x for i, x in enumerate(noise)},
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def ladder_summary(ladder: pd.DataFrame, ladders: dict = LADDERS) -> pd.DataFrame:
+    "Per ladder: frames, the share whose quality never rises (BRISQUE alone: never falls), medians at each step."
+    steps = range(len(next(iter(ladders.values()))))
+    out = ladder.groupby('ladder').agg(
+        clips=('clip_id', 'size'),
+        monotone_share=('monotone', 'mean'),
+        brisque_alone_monotone_share=('brisque_monotone', 'mean'),
+        **{f'median_q_step{i}': (f'q{i}', 'median') for i in steps},
+        **{f'median_noise_step{i}': (f'noise{i}', 'median') for i in steps},
+    )
+    out['levels'] = [str(ladders[k]) for k in out.index]
+    return out

@@ -9,6 +9,7 @@ from typing import Iterable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .core import load_params, merge_params
 from .media import delay_audio, load_audio, iter_frames, write_video
@@ -19,6 +20,7 @@ __all__ = [
     'PATCH_W',
     'PATCH_H',
     'LIP_BOX',
+    'SHIFTS_MS',
     'mouth_opening',
     'audio_envelope',
     'mouth_patch',
@@ -38,6 +40,8 @@ __all__ = [
     'SyncScorer',
     'make_scorer',
     'shift_audio',
+    'sync_ladder',
+    'sync_ladder_summary',
 ]
 
 
@@ -742,3 +746,60 @@ def shift_audio(
     a = delay_audio(load_audio(src, sr=sr), -k)
     n = write_video(dst, (fr for _, fr in iter_frames(src, fps=fps)), fps=fps, audio=a, sr=sr, crf=18)
     return dict(n_frames=n, shifted_samples=k)
+
+
+# %% ../nbs/25_sync.ipynb #a0e3a0b8
+SHIFTS_MS = (-400, -240, -120, 0, 120, 240, 400)
+
+
+def sync_ladder(
+    clips: list[dict],  # clip_id, video_id, path (the clip) and track (its stored `.npz`)
+    cfg: dict,  # the `score.sync` section
+    fps: float,
+    shifts_ms=SHIFTS_MS,  # known audio shifts, ms (+ = audio later)
+) -> pd.DataFrame:
+    "Each clip's audio shifted by known offsets and measured on its stored track (`av_corr`): a row per clip and shift."
+    sync, rows = AVCorrSync.from_cfg(cfg), []
+    for clip in clips:
+        track, audio = np.load(clip['track']), load_audio(clip['path'], 16000)
+        for ms in shifts_ms:
+            m = sync.on_track(track, delay_audio(audio, round(ms * 16)), 16000, fps)
+            rows.append(
+                dict(
+                    clip_id=clip['clip_id'],
+                    video_id=clip['video_id'],
+                    true_ms=ms,
+                    measured_ms=m['sync_offset_ms'],
+                    confidence=m['sync_confidence'],
+                    view=m.get('sync_view'),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def sync_ladder_summary(
+    ladder: pd.DataFrame,  # `sync_ladder`'s rows
+    fps: float,
+    confidences=(0.0, 0.2, 0.3, 0.4),  # confidence thresholds to report
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Errors in frames and hits within ±1 frame added to `ladder`; per shift, and per confidence threshold."
+    ladder['error_frames'] = (ladder.measured_ms - ladder.true_ms) / 1000 * fps
+    ladder['within_1'] = ladder.error_frames.abs() <= 1 + 1e-9
+    by_shift = ladder.groupby('true_ms').agg(
+        clips=('clip_id', 'size'),
+        within_1_frame=('within_1', 'mean'),
+        median_error_frames=('error_frames', 'median'),
+        median_confidence=('confidence', 'median'),
+    )
+    by_conf = pd.DataFrame(
+        [
+            dict(
+                min_confidence=c,
+                measurements=int((ladder.confidence >= c).sum()),
+                share_kept=float((ladder.confidence >= c).mean()),
+                within_1_frame=float(ladder[ladder.confidence >= c].within_1.mean()),
+            )
+            for c in confidences
+        ]
+    )
+    return by_shift, by_conf
