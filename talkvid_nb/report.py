@@ -10,19 +10,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import save_figure
+from .core import ci_text, save_figure
 
 # %% auto #0
 __all__ = [
     'AGE_ORDER',
-    'PIPELINE',
+    'TABLE1_COLUMNS',
+    'FILTER_NAMES',
+    'SCORER_STAGES',
+    'DISCREPANCIES',
+    'NOT_REPRODUCED',
     'set_style',
     'FigureBook',
     'paper_reference',
     'resolution_labels',
     'table1_row',
     'definition_effect',
-    'build_site',
+    'table1',
+    'table2',
+    'fig3_cascade',
+    'fig4_distributions',
+    'fig8_9_bench',
+    'table7',
+    'kappa_text',
+    'table4',
+    'speaker_id_table',
+    'appendix_d',
+    'discrepancy_table',
 ]
 
 
@@ -165,77 +179,328 @@ def definition_effect(scores: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# %% ../nbs/80_report.ipynb #f0ff939e
-PIPELINE = [
-    '10_collect',
-    '20_segment',
-    '30_score',
-    '31_filter',
-    '40_validate',
-    '41_subsets',
-    '50_caption',
-    '55_speaker_id',
-    '60_features',
-    '61_train',
-    '62_evaluate',
-    '80_report',
+# %% ../nbs/80_report.ipynb #c5625647
+TABLE1_COLUMNS = ('Speaker', 'Hours', 'Resolution', 'Language', 'Age', 'Caption')
+
+
+def table1(
+    kept: pd.DataFrame,  # kept clips with their metadata (see `table1_row`)
+    n_captions: int,  # captions written for them
+    paper: dict,  # `paper_reference(...)['table1']` (empty: the paper's text was not found)
+) -> tuple[pd.DataFrame, str]:
+    "Table 1: the paper's TalkVid row beside this run's curated output, and a note on the resolution coverage."
+    ours = table1_row(kept, n_captions)
+    rows = [
+        {'dataset': 'TalkVid (paper)', **{k: paper.get(k, 'not found') for k in TABLE1_COLUMNS}},
+        {'dataset': 'this run (curated)', **{k: ours[k] for k in TABLE1_COLUMNS}},
+    ]
+    note = f"this run's listed resolutions cover {ours['Resolution share']:.0%} of its hours" if paper else ''
+    return pd.DataFrame(rows), note + (" (the paper's cover 87.59 % of TalkVid)" if paper else '')
+
+
+def table2(scores: pd.DataFrame, cfg: dict) -> pd.DataFrame:  # the `filter` section
+    "Table 2 as this run applies it: every threshold per definition, criterion and backend, and which is in force."
+    from talkvid_nb.filter import margins
+
+    ok = scores[scores.status == 'ok']
+    rows = [
+        dict(definition=d, criterion=k.split('|')[0], backend=k.split('|')[1], **th)
+        for d in ('paper', 'official')
+        for k, th in margins(ok, cfg, d).attrs['thresholds'].items()
+    ]
+    out = pd.DataFrame(rows)
+    out['in force'] = out.definition.eq(cfg['definition'])
+    return out
+
+
+# %% ../nbs/80_report.ipynb #d3fcdde7
+def fig3_cascade(att: pd.DataFrame):  # `filter`'s attrition table: step, clips, hours, dropped_hours, retained_share
+    "Fig. 3: minutes retained and dropped at each step of the cascade; the figure and its caption."
+    import matplotlib.pyplot as plt, seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(7, 0.38 * len(att) + 1))
+    y = np.arange(len(att))[::-1]
+    ax.barh(y, att.hours * 60, color=sns.color_palette()[0], label='retained')
+    dropped = att.dropped_hours.clip(lower=0) * 60
+    ax.barh(y, dropped, left=att.hours * 60, color=sns.color_palette()[3], label='dropped at this step')
+    for yy, (_, r) in zip(y, att.iterrows()):
+        ax.text(r.hours * 60, yy, f'  {r.clips} clips', va='center', fontsize=8)
+    ax.set_yticks(y, att.step)
+    ax.set_xlabel('minutes of video')
+    ax.legend(fontsize=8, loc='lower right')
+    ax.set_title('Filtering cascade')
+    cap = (
+        f"Fig. 3 (this run). The filtering cascade: minutes of video retained (blue) and dropped (red) at each step, "
+        f"from {att.hours.iloc[0] * 60:.1f} min of candidate segments to {att.hours.iloc[-1] * 60:.1f} min kept "
+        f"({att.retained_share.iloc[-1]:.0%})."
+    )
+    return fig, cap
+
+
+def fig4_distributions(
+    scores: pd.DataFrame,  # scores.parquet
+    kept: pd.DataFrame,  # kept clips with duration and metadata
+    definition: str,  # `paper` | `official`
+):
+    "Fig. 4: every score of the kept clips, their duration and their categories; the figure and its caption."
+    import matplotlib.pyplot as plt, seaborn as sns
+
+    heads = ('movement', 'rotation', 'orientation', 'resolution', 'completeness')
+    wanted = ('dover_score', f'cotracker_ratio_{definition}', *(f'avg_{h}_{definition}' for h in heads))
+    score_cols = [c for c in (*wanted, 'blur_laplacian', 'sync_confidence') if c in scores]
+    ks = scores[scores.clip_id.isin(kept.clip_id)]
+    cats = [c for c in ('category', 'language', 'gender', 'age_group', 'ethnicity') if c in kept]
+    ncol = 5
+    top = int(np.ceil((len(score_cols) + 1) / ncol))
+    nrow = top + int(np.ceil(len(cats) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol, 2.5 * nrow), squeeze=False)
+    axes = axes.ravel()
+    for ax, c in zip(axes, score_cols + ['duration']):
+        sns.histplot((ks if c != 'duration' else kept)[c].dropna(), ax=ax, bins=15)
+        ax.set_title(c)
+        ax.set_xlabel('')
+        ax.set_ylabel('')
+    for ax in axes[len(score_cols) + 1 : top * ncol]:
+        ax.axis('off')
+    for ax, c in zip(axes[top * ncol :], cats):
+        v = kept[c].fillna('unknown').value_counts()
+        order = [a for a in AGE_ORDER if a in v] if c == 'age_group' else list(v.index)
+        sns.barplot(x=v.loc[order].to_numpy(), y=order, ax=ax, orient='h', color=sns.color_palette()[2])
+        ax.set_title(c)
+        ax.tick_params(labelsize=7)
+    for ax in axes[top * ncol + len(cats) :]:
+        ax.axis('off')
+    plt.tight_layout()
+    cap = (
+        f"Fig. 4 (this run). Top: every score of the {len(kept)} kept clips (definition `{definition}`) and their "
+        "duration in seconds. Bottom: clips per category, language and apparent demographics."
+    )
+    return fig, cap
+
+
+def fig8_9_bench(bench: pd.DataFrame):  # bench.parquet: window_id, dimension, category, person_id
+    "Fig. 8/9: TalkVid-Bench windows per category of each dimension; the figure and its caption."
+    import matplotlib.pyplot as plt, seaborn as sns
+
+    dims = [d for d in ('language', 'ethnicity', 'gender', 'age_group') if d in set(bench.dimension)]
+    fig, axes = plt.subplots(1, max(1, len(dims)), figsize=(3.3 * max(1, len(dims)), 2.8), squeeze=False)
+    for ax, d in zip(axes[0], dims):
+        v = bench[bench.dimension == d].drop_duplicates('window_id').category.value_counts()
+        order = [a for a in AGE_ORDER if a in v] if d == 'age_group' else list(v.index)
+        sns.barplot(x=order, y=v.loc[order].to_numpy(), ax=ax, color=sns.color_palette()[4])
+        ax.set_title(f'{d} ({int(v.sum())} windows)')
+        ax.tick_params(axis='x', rotation=40, labelsize=8)
+    plt.tight_layout()
+    cap = (
+        f"Fig. 8/9 (this run). TalkVid-Bench windows per category of each dimension ({bench.window_id.nunique()} "
+        f"five-second windows of {bench.person_id.nunique()} held-out persons; the paper's Bench has 500 clips)."
+    )
+    return fig, cap
+
+
+# %% ../nbs/80_report.ipynb #46d4b0df
+FILTER_NAMES = {  # Table 7's filter names -> this study's criteria
+    'Cotracker': 'motion',
+    'Dover': 'quality',
+    'Head Completeness': 'completeness',
+    'Head Movement': 'movement',
+    'Head Orientation': 'orientation',
+    'Head Resolution': 'resolution',
+    'Head Rotation': 'rotation',
+}
+
+
+def table7(
+    accuracy: pd.DataFrame,  # `40_validate`'s filter_accuracy.csv
+    paper: pd.DataFrame | None,  # `paper_reference(...)['table7']` (None: not found)
+) -> pd.DataFrame:
+    "Table 7: each filter's accuracy, precision, recall and F1 against the human consensus, beside the paper's."
+    cols = ['criterion', 'items', 'accuracy', 'precision', 'recall', 'f1']
+    ours = accuracy[cols].rename(columns=lambda c: c if c == 'criterion' else f'{c} (this run)')
+    if paper is None:
+        return ours
+    p7 = paper.assign(criterion=lambda d: d['filter'].map(FILTER_NAMES)).dropna(subset=['criterion'])
+    p7 = p7[['criterion', 'iaa', 'accuracy', 'precision', 'recall', 'f1']]
+    return p7.rename(columns=lambda c: c if c == 'criterion' else f'{c} (paper)').merge(
+        ours, on='criterion', how='outer'
+    )
+
+
+def kappa_text(agreement: pd.DataFrame) -> str:  # `40_validate`'s agreement.csv
+    "Table 3's κ between annotators, as a sentence (or why it cannot be computed)."
+    if not len(agreement):
+        return 'not computable — fewer than two annotators have labelled clips (see `40_validate`).'
+    return '; '.join(
+        f'{r.annotator_a} vs {r.annotator_b}: κ = {r.cohen_kappa:.2f} over {r.items} items'
+        for r in agreement.itertuples()
+    )
+
+
+def table4(subgroups: pd.DataFrame) -> pd.DataFrame:  # `62_evaluate`'s subgroups.csv
+    "Table 4: per subgroup and metric, both models and their difference as values with 95 % bootstrap intervals."
+    rows = [
+        dict(
+            dimension=r.dimension,
+            category=r.category,
+            metric=r.metric,
+            windows=r.windows,
+            curated=ci_text(r, 'curated'),
+            uncurated=ci_text(r, 'uncurated'),
+            **{'curated − uncurated': ci_text(r, 'diff')},
+        )
+        for _, r in subgroups.iterrows()
+    ]
+    return pd.DataFrame(rows)
+
+
+def speaker_id_table(results: pd.DataFrame) -> pd.DataFrame:  # `55_speaker_id`'s results.csv
+    "The second proxy (reference seed 001): speaker identification per profile, subset and model, with intervals."
+    rows = [
+        dict(
+            profile=r.profile,
+            subset=r.subset,
+            model=r.model,
+            persons=r.get('persons'),
+            clips_per_person=r.get('clips_per_person'),
+            accuracy=ci_text(r, 'accuracy') if r.status == 'ok' else r.reason,
+            macro_f1=ci_text(r, 'macro_f1'),
+        )
+        for _, r in results.iterrows()
+    ]
+    return pd.DataFrame(rows)
+
+
+# %% ../nbs/80_report.ipynb #4a7b5cb8
+SCORER_STAGES = (  # a scorer's timing column -> the paper's stage it stands for (Appendix D)
+    ('motion', 'Motion filtering (CoTracker)'),
+    ('quality', 'Quality filtering (DOVER)'),
+    ('faces', 'Head filtering'),
+    ('head_detail', None),
+    ('decode', None),
+    ('sync', None),
+)
+
+
+def appendix_d(
+    metrics: dict,  # stage -> its `reports/metrics/<stage>.json`
+    scores: pd.DataFrame,  # scores.parquet (per-scorer timings)
+    n_workers: int,  # the score stage's workers
+    paper: pd.DataFrame | None,  # `paper_reference(...)['rtf']` (None: not found)
+) -> pd.DataFrame:
+    "Appendix D: the real-time factor of each stage and scorer in this run, beside the paper's where it has one."
+    import os
+
+    rows = []
+    stages = (
+        ('segment', 'segment (shot cut + VAD)', 'Rough segmentation + subtitle filtering', 'video_s_per_wall_s'),
+        ('score', f'score (fused: decode + all scorers, {n_workers} workers)', None, 'rtf_stage'),
+    )
+    for name, stage, paper_stage, key in stages:
+        m = metrics.get(name)
+        if not m:
+            continue
+        rate = m.get(key)
+        note = (
+            None
+            if rate is not None
+            else f"not timed this run: all {m.get('from_cache', '?')} results came from the cache"
+        )
+        rows.append(dict(stage=stage, paper_stage=paper_stage, rtf=rate, note=note))
+    if 'time_total_s' in scores:
+        ok = scores[scores.status == 'ok']
+        for k, paper_stage in SCORER_STAGES:
+            if f'time_{k}_s' in ok and ok[f'time_{k}_s'].sum() > 0:
+                rate = ok.duration.sum() / ok[f'time_{k}_s'].sum()
+                rows.append(dict(stage=f'score: {k} alone (one worker)', paper_stage=paper_stage, rtf=rate))
+        rows.append(
+            dict(stage='score: fused (one worker)', paper_stage=None, rtf=ok.duration.sum() / ok.time_total_s.sum())
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out['hardware (this run)'] = f'{os.cpu_count()} CPU cores, no GPU'
+        if paper is not None:
+            names = {'stage': 'paper_stage', 'rtf': 'paper RTF', 'hardware': 'paper hardware'}
+            out = out.merge(paper.rename(columns=names), on='paper_stage', how='left')
+    return out
+
+
+# %% ../nbs/80_report.ipynb #f26e250e
+DISCREPANCIES = [
+    (
+        'quality',
+        'DOVER: paper keeps score ≥ 7.0; the released code keeps `dover_scores` ≥ 5, where `dover_scores` is output 0 '
+        "(the aesthetic head under the upstream export order) z-scored against the five reference sets' `fragments` "
+        'distributions',
+    ),
+    (
+        'motion',
+        'CoTracker ratio: paper B.1 = 256 points in the central 256² crop, online 16-frame windows (stride 8), valid '
+        'if confident in every frame, ≤ 20 px/frame and inside the frame, keep 0.85 ≤ ρ ≤ 0.999; code = 100² grid on '
+        'the whole ¼-size frame, offline model on ≤ 3 six-second segments at 2 fps, mean visibility > 0.9, minimum '
+        'over segments, and no threshold at all',
+    ),
+    (
+        'movement',
+        "Head sampling: paper definition (this study's reading) = every analysed frame, largest face; code = one frame "
+        'per second, only frames with exactly one face; movement = mean |Δ5 keypoints| / min(W, H) between '
+        'consecutive samples',
+    ),
+    (
+        'rotation',
+        'Rotation: paper definition = median-smoothed pose track (`score.faces.pose_smooth`); code = √(Δpitch² + '
+        'Δyaw² + Δroll²) between consecutive 1-fps samples (fewer than 2 single-face samples: movement and rotation '
+        'default to 100)',
+    ),
+    ('orientation', 'Orientation: o = √Σ(|angle|/180·100)², on the samples above (sampling differs)'),
+    (
+        'resolution',
+        'Resolution: code = 30 × mean bbox area share (100 ≈ a face of 3.3 % of the frame), on the samples above',
+    ),
+    (
+        'completeness',
+        'Completeness: share of eyes, nose and mouth corners inside the frame (occlusion ignored), on the samples '
+        'above',
+    ),
+    (
+        'face_consistency',
+        'face_consistency = 100 − 20 × (samples whose face count ≠ 1), ≥ 80 — in the code only, not in the paper',
+    ),
+    ('all', 'The whole cascade (paper definition vs code definition)'),
+]
+NOT_REPRODUCED = [
+    (
+        'chunk bug',
+        'head_filter_new.py uses inclusive index ranges as slices: the last clip of every chunk is never head-filtered',
+        'not reproduced (this study does not chunk); on TalkVid it drops one clip per GPU chunk',
+    ),
+    (
+        'manifest bug',
+        "CFG `cotracker.json_path` points at the raw manifest, not DOVER's output: CoTracker runs on clips DOVER "
+        'rejected',
+        'no effect on the kept set (the head stage reads the merged output); this study runs one cascade',
+    ),
+    (
+        'captions / Core / Bench',
+        'No caption prompt, Core selection or Bench sampling code is released',
+        "built from the paper's text (41_subsets, 50_caption)",
+    ),
 ]
 
 
-def _title(nb) -> tuple[str, str]:
-    "The notebook's `# Title` and its `> summary` line."
-    for c in nb.cells:
-        if c.cell_type == 'markdown' and c.source.lstrip().startswith('# '):
-            lines = c.source.strip().splitlines()
-            summ = next((l[1:].strip() for l in lines[1:] if l.startswith('>')), '')
-            return lines[0][2:].strip(), summ
-    return '', ''
-
-
-def build_site(
-    nb_dir: str | Path = 'reports/notebooks',  # executed notebooks
-    out_dir: str | Path = 'reports/html',  # where the pages go
-    order: list[str] | None = None,  # notebook stems in reading order (default: `PIPELINE`, then any others)
-    metrics: str | Path | None = 'reports/metrics.json',  # headline metrics shown on the index
-) -> Path:
-    "Convert executed notebooks to HTML with nbconvert and write an index page linking them in pipeline order."
-    import html, mistune, nbformat
-    from nbconvert import HTMLExporter
-
-    nb_dir, out = Path(nb_dir), Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    have = {p.stem: p for p in nb_dir.glob('*.ipynb')}
-    stems = [s for s in (order or PIPELINE) if s in have] + sorted(s for s in have if s not in (order or PIPELINE))
-    ex = HTMLExporter(template_name='lab')
-    ex.exclude_input_prompt = ex.exclude_output_prompt = True
-    items = []
-    for s in stems:
-        nb = nbformat.read(have[s], as_version=4)
-        title, summ = _title(nb)
-        body, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': f'{s} · {title}'}})
-        (out / f'{s}.html').write_text(body, encoding='utf-8')
-        summ_html = (
-            mistune.html(summ).strip().removeprefix('<p>').removesuffix('</p>')
-        )  # the summary's markdown (nbconvert's renderer)
-        items.append(
-            f'<li><a href="{s}.html"><b>{html.escape(s)}</b> · '
-            f'{html.escape(title)}</a><br><small>{summ_html}</small></li>'
+def discrepancy_table(scores: pd.DataFrame, cfg: dict) -> pd.DataFrame:  # the `filter` section
+    "Every paper-vs-official-code discrepancy with its measured effect on these scores (`definition_effect`)."
+    eff = definition_effect(scores, cfg).set_index('criterion')
+    rows = [
+        dict(criterion=c, discrepancy=t, **(eff.loc[c].to_dict() if c in eff.index else {})) for c, t in DISCREPANCIES
+    ]
+    out = pd.DataFrame(rows)
+    ok = scores[scores.status == 'ok']
+    if 'dover_score' in scores and len(ok):
+        backend = ok.quality_backend.iloc[0] if 'quality_backend' in ok else '?'
+        out.loc[out.criterion == 'quality', 'note'] = (
+            f"scores from `{backend}`; its per-backend threshold replaces both definitions'. Applying the two "
+            f'reference thresholds to the same scores: ≥ 7.0 keeps {int((ok.dover_score >= 7).sum())}, ≥ 5.0 keeps '
+            f'{int((ok.dover_score >= 5).sum())} of {len(ok)}'
         )
-    met = ''
-    if metrics and Path(metrics).exists():
-        met = (
-            '<h2>Headline metrics</h2><pre>'
-            + html.escape(json.dumps(json.loads(Path(metrics).read_text()), indent=1)[:6000])
-            + '</pre>'
-        )
-    (out / 'index.html').write_text(
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>talkvid-nb · the study</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.45}}
-li{{margin:.6em 0}} pre{{background:#f6f6f6;padding:1em;font-size:.8em}}</style>
-</head><body><h1>talkvid-nb</h1><p>TalkVid's curation pipeline and experiment, rebuilt as executed notebooks
-(in pipeline order).
-Each page is a stage as <code>dvc repro</code> ran it: what it does, its tests, its numbers and figures.</p>
-<ol>{''.join(items)}</ol>{met}</body></html>""",
-        encoding='utf-8',
-    )
-    return out / 'index.html'
+    extra = pd.DataFrame([dict(criterion=c, discrepancy=t, note=e) for c, t, e in NOT_REPRODUCED])
+    return pd.concat([out, extra], ignore_index=True)
