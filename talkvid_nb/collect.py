@@ -14,6 +14,7 @@ import pandas as pd
 from talkvid_nb.core import (
     INFO_KEYS,
     SCHEMAS,
+    file_hash,
     get_logger,
     safe_id,
     stage_dir,
@@ -31,11 +32,15 @@ __all__ = [
     'META_COLS',
     'LABEL_COLS',
     'probe_row',
+    'mark_duplicates',
     'finish_manifest',
+    'read_sidecar',
     'folder_rows',
     'url_video_id',
     'download',
     'url_rows',
+    'read_json',
+    'check_record',
     'talkvid_json_rows',
     'synthetic_rows',
     'run_collect',
@@ -47,11 +52,12 @@ META_COLS = ['person_id', 'language', 'gender', 'age_group', 'ethnicity', 'categ
 
 
 def probe_row(row: dict) -> dict:
-    "Probe one candidate video: its facts, or an `unreadable` error row."
-    if row.get('status') == 'error':
+    "Probe one candidate video: its facts and content hash, or an `unreadable` error row."
+    if row.get('status') in ('error', 'dropped'):
         return row
     try:
         facts = probe(row['path'])
+        facts['content_hash'] = file_hash(row['path'])
     except Exception as e:
         return {**row, 'status': 'error', 'reason': 'unreadable', 'detail': f'{type(e).__name__}: {e}'[:300]}
     if not (facts['duration'] > 0):
@@ -59,54 +65,107 @@ def probe_row(row: dict) -> dict:
     return {**row, **facts, 'status': 'ok', 'reason': None, 'detail': None}
 
 
+def mark_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+    "Videos whose bytes an earlier row already holds: `dropped` as `duplicate`, with `duplicate_of` naming it."
+    df = df.copy()
+    df['duplicate_of'] = None
+    first = {}
+    for i, r in df[df.status == 'ok'].iterrows():
+        if r.content_hash in first:
+            orig = first[r.content_hash]
+            df.loc[i, ['status', 'reason', 'detail', 'duplicate_of']] = [
+                'dropped',
+                'duplicate',
+                f'same bytes as {orig}',
+                orig,
+            ]
+        else:
+            first[r.content_hash] = r.video_id
+    return df
+
+
 def finish_manifest(
-    rows: list[dict],  # candidate videos: video_id, source, path, metadata
+    rows: list[dict],  # candidate videos: video_id, source, path, metadata (and rows already failed or dropped)
     engine: str | dict = 'local',
     n_workers: int = 0,
 ) -> pd.DataFrame:
-    "Probe every candidate and return the collect manifest, one row per video."
+    "Probe every candidate and return the collect manifest, one row per input, exact duplicates marked."
     res = map_clips(probe_row, rows, key='video_id', engine=engine, n_workers=n_workers, desc='probe')
     df = pd.DataFrame([{**row, **{k: v for k, v in r.items() if not k.startswith('_')}} for row, r in zip(rows, res)])
     for c in SCHEMAS['collect']['columns']:
         if c not in df.columns:
             df[c] = None
     df['spans'] = df['spans'].map(lambda s: s if s is None or isinstance(s, str) else json.dumps(to_jsonable(s)))
-    return df
+    return mark_duplicates(df)
 
 
 # %% ../nbs/10_collect.ipynb #eb7fbd28
+def read_sidecar(path: Path) -> dict[str, dict]:
+    "A folder's metadata CSV as {file: row}; one clear error when it cannot be parsed."
+    try:
+        m = pd.read_csv(path, dtype=str).fillna('')
+    except Exception as e:
+        raise ValueError(f'{path}: not a readable CSV ({type(e).__name__}: {e})') from None
+    key = 'file' if 'file' in m.columns else m.columns[0]
+    return {r[key]: r for r in m.to_dict('records')}
+
+
 def folder_rows(
     path: str | os.PathLike,  # the folder
     metadata_csv: str | os.PathLike | None = None,  # sidecar metadata (default: <path>/metadata.csv if present)
     extensions: list[str] | None = None,  # file suffixes taken as videos (default: `VIDEO_EXTS`)
 ) -> list[dict]:
-    "Candidate rows for every video file in a folder."
+    "A row for every entry of a folder: each video a candidate, everything else that is not a sidecar with its reason."
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f'collect.folder.path is not a folder: {root}')
-    meta = {}
-    mc = Path(metadata_csv) if metadata_csv else root / 'metadata.csv'
-    if mc.exists():
-        m = pd.read_csv(mc, dtype=str).fillna('')
-        key = 'file' if 'file' in m.columns else m.columns[0]
-        meta = {r[key]: r for r in m.to_dict('records')}
+    sidecar = Path(metadata_csv) if metadata_csv else root / 'metadata.csv'
+    meta = read_sidecar(sidecar) if sidecar.exists() else {}
     exts = {e.lower() for e in (extensions or VIDEO_EXTS)}
-    rows = []
-    for f in sorted(p for p in root.rglob('*') if p.is_file() and p.suffix.lower() in exts):
-        rel = f.relative_to(root).as_posix()
-        md = meta.get(rel) or meta.get(f.name) or {}
-        vtt = f.with_suffix('.vtt')
-        rows.append(
-            dict(
-                video_id=safe_id(str(Path(rel).with_suffix(''))),
-                source='folder',
-                path=str(f),
-                url=None,
-                subtitle_path=str(vtt) if vtt.exists() else None,
-                spans=None,
-                **{c: (md.get(c) or None) for c in META_COLS},
+    rows, ids, used = [], {}, set()
+    log = get_logger()
+
+    def add(rel: str, p: Path, vid: str, **fields):
+        base = dict(video_id=vid, source='folder', path=str(p), url=None, subtitle_path=None, spans=None)
+        base.update({c: None for c in META_COLS})
+        if vid in ids:  # two names that sanitise to one id: the second is a row of its own, never an overwrite
+            fields = dict(status='error', reason='duplicate_id', detail=f'its id {vid} is taken by {ids[vid]}')
+            vid = safe_id(f'{rel}#{len(rows)}')
+        ids[vid] = rel
+        rows.append({**base, 'video_id': vid, **fields})
+
+    for p in sorted(root.rglob('*')):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink() and not p.exists():
+            add(
+                rel,
+                p,
+                safe_id(rel),
+                status='error',
+                reason='dangling_link',
+                detail=f'links to {os.readlink(p)} (missing)',
             )
-        )
+        elif p.is_dir():
+            if p.suffix.lower() in exts:
+                log.info('collect: %s is a folder named like a video; its contents are listed on their own', rel)
+        elif p.suffix.lower() in exts:
+            md = meta.get(rel) or meta.get(p.name) or {}
+            used.update(k for k in (rel, p.name) if k in meta)
+            vtt = p.with_suffix('.vtt')
+            subtitles = str(vtt) if vtt.exists() else None
+            add(
+                rel,
+                p,
+                safe_id(str(Path(rel).with_suffix(''))),
+                subtitle_path=subtitles,
+                **{c: md.get(c) or None for c in META_COLS},
+            )
+        elif p != sidecar and not (p.suffix.lower() == '.vtt' and any(p.with_suffix(e).exists() for e in exts)):
+            add(rel, p, safe_id(rel), status='dropped', reason='not_video', detail=f'{p.suffix or "no"} extension')
+    for name in meta:
+        if name not in used:
+            detail = f'{sidecar.name} names {name!r}, which is not a video in the folder'
+            add(name, root / name, safe_id(f'sidecar-{name}'), status='error', reason='missing_file', detail=detail)
     return rows
 
 
@@ -173,9 +232,27 @@ def download(
 
 # %% ../nbs/10_collect.ipynb #80b35c39
 def url_rows(urls: list[str], out_dir, engine='local', n_workers=0, **dl) -> list[dict]:
-    "Download a list of URLs (duplicates once); candidate rows."
-    urls = list(dict.fromkeys(u.strip() for u in urls if u.strip() and not u.strip().startswith('#')))
-    items = [dict(url=u, video_id=url_video_id(u)) for u in urls]
+    "Download a list of URLs: a row per line, each repeated or non-http(s) line a row with its reason."
+    items, bad, first = [], [], {}
+    for n, line in enumerate(urls, 1):
+        u = line.strip()
+        if not u or u.startswith('#'):
+            continue
+        row = dict(video_id=url_video_id(u), source='url', url=u, path=None, status='error')
+        if u in first:
+            bad.append(
+                {
+                    **row,
+                    'video_id': f"{row['video_id']}-line{n}",
+                    'reason': 'duplicate_id',
+                    'detail': f'same URL as line {first[u]}',
+                }
+            )
+        elif urlparse(u).scheme not in ('http', 'https'):
+            bad.append({**row, 'reason': 'unsupported_scheme', 'detail': f'only http/https accepted: {u[:100]}'})
+        else:
+            items.append(dict(url=u, video_id=row['video_id']))
+        first.setdefault(u, n)
     res = map_clips(
         functools.partial(_download_item, out_dir=str(out_dir), dl=dl),
         items,
@@ -184,55 +261,97 @@ def url_rows(urls: list[str], out_dir, engine='local', n_workers=0, **dl) -> lis
         n_workers=n_workers,
         desc='download',
     )
-    return [
-        {
-            **{c: None for c in META_COLS},
-            'subtitle_path': None,
-            'spans': None,
-            **{k: v for k, v in r.items() if not k.startswith('_')},
-        }
-        for r in res
-    ]
+    meta = {**{c: None for c in META_COLS}, 'subtitle_path': None, 'spans': None}
+    return [{**meta, **{k: v for k, v in r.items() if not k.startswith('_')}} for r in list(res) + bad]
 
 
 def _download_item(item, out_dir, dl):
     return download(item['url'], out_dir, item['video_id'], **dl)
 
 
+def read_json(path) -> object:
+    "A JSON file's content; one clear error, naming the file and the position, when it cannot be parsed."
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg})') from None
+
+
+def _seconds(v) -> float | None:
+    "A released time as a finite float, or None."
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def check_record(
+    r,  # one released record
+    seen: set,  # sanitised ids of the records accepted so far (added to)
+) -> tuple[str, str] | None:
+    "Why a released TalkVid record cannot be used, as (reason, detail), or None when it can."
+    if not isinstance(r, dict):
+        return 'bad_record', f'a JSON {type(r).__name__}, not an object'
+    missing = [k for k in ('id', 'start-time', 'end-time', 'info') if k not in r]
+    if missing:
+        return 'missing_field', f'no {", ".join(missing)}'
+    rid = r['id']
+    if not isinstance(rid, (str, int)) or isinstance(rid, bool) or not str(rid).strip():
+        return 'bad_id', f'empty or not text: {rid!r}'[:200]
+    if len(str(rid)) > 200:
+        return 'bad_id', 'longer than 200 characters'
+    if any(s in str(rid) for s in ('/', '\\', '..')) or str(rid).startswith('~'):
+        return 'bad_id', f'a path, not an id: {str(rid)[:100]!r}'
+    link = r['info'].get('Video Link') if isinstance(r['info'], dict) else None
+    if not isinstance(link, str) or not link.strip():
+        return 'missing_field', 'no info["Video Link"]'
+    if urlparse(link.strip()).scheme not in ('http', 'https'):
+        return 'unsupported_scheme', f'only http/https accepted: {link[:100]}'
+    start, end = _seconds(r['start-time']), _seconds(r['end-time'])
+    if start is None or end is None:
+        return 'bad_span', f"not finite numbers: start-time {r['start-time']!r}, end-time {r['end-time']!r}"[:200]
+    if start < 0 or end <= start:
+        return 'bad_span', f'start-time {start} to end-time {end}'
+    if safe_id(str(rid)) in seen:
+        return 'duplicate_id', f'id {str(rid)[:80]!r} (sanitised {safe_id(str(rid))}) seen before'
+    seen.add(safe_id(str(rid)))
+    return None
+
+
 def talkvid_json_rows(path, out_dir, max_videos=None, engine='local', n_workers=0, **dl) -> list[dict]:
-    "Rows for the released TalkVid records: one per source video (downloaded once), with its released spans."
-    recs = json.loads(Path(path).read_text())
+    "Rows for the released TalkVid records: one per source video (downloaded once) and one per unusable record."
+    recs = read_json(path)
     if isinstance(recs, dict):
         recs = recs.get('data') or list(recs.values())
-    by_link: dict[str, list] = {}
-    for r in recs:
-        link = (r.get('info') or {}).get('Video Link')
-        if link:
-            by_link.setdefault(link, []).append(r)
+    if not isinstance(recs, list):
+        raise ValueError(f'{path}: a list of TalkVid records expected, not a JSON {type(recs).__name__}')
+    by_link, bad, seen = {}, [], set()
+    for i, r in enumerate(recs):
+        why = check_record(r, seen)
+        if why is None:
+            by_link.setdefault(r['info']['Video Link'].strip(), []).append(r)
+            continue
+        link = r.get('info', {}).get('Video Link') if isinstance(r, dict) and isinstance(r.get('info'), dict) else None
+        row = dict(
+            video_id=f'record-{i:06d}', source='talkvid_json', path=None, url=link if isinstance(link, str) else None
+        )
+        bad.append({**row, 'subtitle_path': None, 'spans': None, **{c: None for c in META_COLS}})
+        bad[-1].update(status='error', reason=why[0], detail=why[1])
     links = list(by_link)[:max_videos] if max_videos else list(by_link)
     rows = {r['url']: r for r in url_rows(links, out_dir, engine=engine, n_workers=n_workers, **dl)}
     out = []
     for link in links:
         rs = by_link[link]
-        info = rs[0].get('info') or {}
-        spans = [
-            dict(id=str(r.get('id')), start=float(r['start-time']), end=float(r['end-time']))
-            for r in rs
-            if r.get('start-time') is not None and r.get('end-time') is not None
-        ]
-        out.append(
-            {
-                **rows[link],
-                'source': 'talkvid_json',
-                'spans': spans,
-                **{
-                    c: (str(info[k]) if info.get(k) not in (None, '') else None)
-                    for k, c in INFO_KEYS.items()
-                    if k != 'Video Link'
-                },
-            }
-        )
-    return out
+        info = rs[0]['info']
+        spans = [dict(id=str(r['id']), start=float(r['start-time']), end=float(r['end-time'])) for r in rs]
+        meta = {
+            c: (str(info[k]) if info.get(k) not in (None, '') else None)
+            for k, c in INFO_KEYS.items()
+            if k != 'Video Link'
+        }
+        out.append({**rows[link], 'source': 'talkvid_json', 'spans': spans, **meta})
+    return out + bad
 
 
 # %% ../nbs/10_collect.ipynb #4c9f518c

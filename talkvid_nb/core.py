@@ -190,6 +190,8 @@ SCHEMAS: dict[str, dict] = {
             'category',
             'spans',
             'subtitle_path',
+            'content_hash',
+            'duplicate_of',
             'status',
             'reason',
             'detail',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_subsets.ipynb #45b3dc81
 from __future__ import annotations
-import copy, functools, os
+import copy, functools, json, os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from talkvid_nb.core import (
     read_table,
     stable_hash,
     stage_dir,
+    to_jsonable,
     write_table,
 )
 from .filter import passes_all
@@ -38,6 +39,9 @@ __all__ = [
     'bench_windows',
     'person_split',
     'uncurated_pool',
+    'shard_key',
+    'write_shards',
+    'bench_records',
     'stricter_cfg',
 ]
 
@@ -265,6 +269,50 @@ def uncurated_pool(segments: pd.DataFrame, persons: list[str], hours: float, see
     s = s.iloc[np.random.default_rng(seed).permutation(len(s))]
     cum = s.duration.cumsum() / 3600
     return s[(cum - s.duration / 3600) < hours - 1e-12]
+
+
+# %% ../nbs/41_subsets.ipynb #d0e7847c
+def shard_key(clip_id: str) -> str:
+    "A WebDataset sample key for a clip id (no dots: webdataset splits a file name at its first dot)."
+    return clip_id.replace('.', '_')
+
+
+def write_shards(
+    samples: list[dict],  # one per clip: `key`, `mp4` (a path) and `json` (its record)
+    pattern: str | os.PathLike,  # e.g. `data/shards/core-%06d.tar`
+    max_count: int = 1000,  # samples per shard
+) -> list[str]:
+    "WebDataset shards of clips, one sample per clip (its `.mp4` and its `.json`); the shard files written."
+    import webdataset as wds
+
+    Path(pattern).parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    with wds.ShardWriter(str(pattern), maxcount=max_count, verbose=0, mtime=0, post=written.append) as sink:
+        for s in samples:
+            record = json.dumps(to_jsonable(s['json']), ensure_ascii=False, sort_keys=True).encode()
+            sink.write({'__key__': s['key'], 'mp4': Path(s['mp4']).read_bytes(), 'json': record})
+    return written
+
+
+def bench_records(
+    bench: pd.DataFrame,  # bench.parquet: a row per (dimension, window)
+    records: dict[str, dict],  # clip id -> its released-format record (talkvid.json)
+) -> list[dict]:
+    "One released-format record per Bench window: its clip's, with the window's span and its Bench categories."
+    out = []
+    for wid, rows in bench.groupby('window_id', sort=True):
+        r = rows.iloc[0]
+        rec = dict(records[r.clip_id])
+        fps = float(rec['fps'])
+        start = float(rec['start-time']) + float(r.w_start)
+        end = float(rec['start-time']) + float(r.w_end)
+        rec.update(
+            {'id': wid, 'start-time': round(start, 3), 'end-time': round(end, 3), 'durations': round(end - start, 3)}
+        )
+        rec.update({'start-frame': int(round(start * fps)), 'end-frame': int(round(end * fps)), 'clip_id': r.clip_id})
+        rec['bench'] = {d: c for d, c in zip(rows.dimension, rows.category)}
+        out.append(dict(key=shard_key(wid), mp4=r.bench_path, json=rec))
+    return out
 
 
 # %% ../nbs/41_subsets.ipynb #c8299e86

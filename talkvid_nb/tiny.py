@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_tiny.ipynb #89e251ee
 from __future__ import annotations
-import os
+import json, os
 from pathlib import Path
 
 from .core import read_table, stage_dir, stage_params, write_table
@@ -38,9 +38,10 @@ def tiny_study(
 
         run_score(stage_params('score'), d, n_workers=n_workers)
     if STAGES.index(upto) >= 3:
-        from talkvid_nb.filter import apply_filter
+        from talkvid_nb.filter import apply_filter, talkvid_export
 
-        write_table(
-            apply_filter(read_table(d / 'scores.parquet'), stage_params('filter')), d / 'filtered.parquet', 'filtered'
-        )
+        filtered = apply_filter(read_table(d / 'scores.parquet'), stage_params('filter'))
+        write_table(filtered, d / 'filtered.parquet', 'filtered')
+        records = talkvid_export(filtered, read_table(d / 'segments.parquet'), read_table(d / 'collect.parquet'))
+        (d / 'talkvid.json').write_text(json.dumps(records, indent=1))
     return d

@@ -73,8 +73,9 @@ def test_full_body_tiny_face_fails_resolution(samples):
 
 def test_every_input_has_a_row(run, samples):
     work, man, seg = run
-    files = sorted(p.name for p in samples.glob('*.mp4'))
-    assert sorted(Path(p).name for p in man.path) == files
+    assert sorted(Path(p).name for p in man.path) == sorted(p.name for p in samples.iterdir())  # every entry
+    videos = man[man.path.str.endswith('.mp4')]
+    assert (videos.status == 'ok').all() and (man[~man.path.str.endswith('.mp4')].reason == 'not_video').all()
     assert set(seg.video_id) == set(man.video_id)  # every video reaches the segments table
     assert seg.clip_id.is_unique
 
