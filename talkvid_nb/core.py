@@ -215,6 +215,7 @@ SCHEMAS: dict[str, dict] = {
             'fps',
             'width',
             'height',
+            'duplicate_of',
             'status',
             'reason',
             'detail',

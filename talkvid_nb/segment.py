@@ -34,6 +34,7 @@ __all__ = [
     'parse_vtt',
     'subtitle_speech',
     'segment_video',
+    'mark_near_duplicates',
     'run_segment',
     'label_agreement',
 ]
@@ -239,6 +240,33 @@ def segment_video(
     return {'rows': rows, 'n_candidates': len(rows)}
 
 
+# %% ../nbs/20_segment.ipynb #8a2311ac
+def mark_near_duplicates(
+    segments: pd.DataFrame,  # the stage's rows (kept clips have a `path`)
+    cfg: dict,  # the `segment.dedup` section
+    data_dir,
+    engine: str | dict = 'local',
+    n_workers: int = 0,
+    cache: bool = True,
+) -> dict[str, str]:
+    "Kept clip -> the earlier kept clip it near-duplicates (`21_dedup`), from cached per-clip signatures."
+    from talkvid_nb.dedup import clip_signature, near_duplicates
+
+    kept = segments[segments.status == 'ok'].sort_values('clip_id')[['clip_id', 'path']].to_dict('records')
+    sigs = map_clips(
+        clip_signature,
+        kept,
+        key='clip_id',
+        engine=engine,
+        n_workers=n_workers,
+        desc='signatures',
+        cache_dir=Path(data_dir) / '.cache' / 'signatures' if cache else None,
+        salt=stable_hash({'code': code_hash('talkvid_nb.dedup', 'talkvid_nb.media')}),
+        item_salt=lambda c: file_hash(c['path']),
+    )
+    return near_duplicates([s for s in sigs if s.get('status') != 'error'], cfg)
+
+
 # %% ../nbs/20_segment.ipynb #e2092bde
 def run_segment(
     segment: dict,  # the `segment` section of params.yaml
@@ -284,17 +312,18 @@ def run_segment(
             )
         else:
             rows += r['rows']
-    for v in man[man.status != 'ok'].itertuples():  # failed upstream: still a row here
+    for v in man[man.status != 'ok'].itertuples():  # failed or dropped upstream: still a row here
         rows.append(
             dict(
                 clip_id=make_clip_id(v.video_id, 0, 0),
                 video_id=v.video_id,
-                status='error',
+                status='dropped' if v.status == 'dropped' else 'error',
                 reason='upstream',
                 detail=f'collect: {v.reason}: {v.detail}',
             )
         )
     df = pd.DataFrame(rows)
+    df['duplicate_of'] = df.clip_id.map(mark_near_duplicates(df, segment['dedup'], d, engine, n_workers, cache))
     write_table(df, d / 'segments.parquet', 'segments')
     kept = set(df.loc[df.status == 'ok', 'clip_id'])
     for f in clips.glob('*.mp4'):  # a clip from an earlier run with other parameters is not an output now
