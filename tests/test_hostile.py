@@ -20,26 +20,29 @@ def _listing(root: Path) -> set[str]:
 
 def make_hostile_folder(root: Path) -> dict[str, tuple[str, str | None]]:
     "A folder of hostile inputs; entry name -> the (status, reason) its collect row must have."
+    from talkvid_nb.media import write_video
+
     root.mkdir(parents=True)
-    specs = corpus_specs(2, [], duration=5.6, size=128, person_ids=['astronaut'])
-    good, other = (Path(make_clip(s, root / '.render')['path']) for s in specs)
-    shutil.move(good, root / 'good.mp4')
-    shutil.copy(root / 'good.mp4', root / 'good_copy.mp4')
-    shutil.move(other, root / '; rm -rf ~ ; $(touch pwned).MP4')
+    specs = corpus_specs(4, [], duration=5.6, size=128, person_ids=['astronaut'])
+    names = ['good.mp4', '; rm -rf ~ ; $(touch pwned).MP4', '-leading-dash.mp4', 'ünïcödé clip.mp4']
+    for spec, name in zip(specs, names):  # four different clips, with names a shell would choke on
+        shutil.move(make_clip(spec, root / '.render')['path'], root / name)
     shutil.rmtree(root / '.render')
+    shutil.copy(root / 'good.mp4', root / 'good_copy.mp4')
     data = (root / 'good.mp4').read_bytes()
-    (root / '-leading-dash.mp4').write_bytes(data[: len(data) // 3])
+    (root / 'truncated.mp4').write_bytes(data[: len(data) // 3])
     (root / 'zero.mp4').write_bytes(b'')
     (root / 'garbage.mkv').write_bytes(np.random.default_rng(0).bytes(5000))
+    silence = np.zeros(120 * 16000, np.float32)  # two minutes of a still frame: dropped for speech, memory bounded
+    write_video(root / 'static.mp4', (np.full((64, 64, 3), 90, np.uint8) for _ in range(120 * 25)), audio=silence)
     (root / 'dangling.mp4').symlink_to(root / 'nowhere.mp4')
     (root / 'folder.mp4').mkdir()
     (root / 'notes.txt').write_text('not a video')
     (root / 'metadata.csv').write_text('file,person_id\ngood.mp4,p1\n../../etc/passwd,p2\n')
     return {
-        'good.mp4': ('ok', None),
+        **{name: ('ok', None) for name in names + ['static.mp4']},
         'good_copy.mp4': ('dropped', 'duplicate'),
-        '; rm -rf ~ ; $(touch pwned).MP4': ('ok', None),
-        '-leading-dash.mp4': ('error', 'unreadable'),
+        'truncated.mp4': ('error', 'unreadable'),
         'zero.mp4': ('error', 'unreadable'),
         'garbage.mkv': ('error', 'unreadable'),
         'dangling.mp4': ('error', 'dangling_link'),
@@ -82,6 +85,10 @@ def test_the_pipeline_accounts_for_every_video(hostile):
     assert set(sc.clip_id) == set(seg.clip_id) == set(filtered.clip_id)
     assert (sc[sc.clip_id.isin(seg.loc[seg.status == 'ok', 'clip_id'])].status == 'ok').all()  # no scoring error
     assert seg.status.isin(['ok', 'dropped', 'error']).all() and seg.loc[seg.status != 'ok', 'reason'].notna().all()
+    static = seg[seg.video_id == man.loc[man.path.str.endswith('static.mp4'), 'video_id'].iloc[0]]
+    assert len(static) and (static.status == 'dropped').all() and (static.reason == 'speech').all()
+    shells = man[man.path.str.contains('pwned|leading-dash|ünïcödé')]
+    assert len(shells) == 3 and seg[seg.video_id.isin(shells.video_id)].status.eq('ok').sum() == 3  # processed as usual
 
 
 def test_nothing_written_outside_the_data_folder(hostile):
