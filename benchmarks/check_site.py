@@ -4,8 +4,9 @@
     python benchmarks/check_site.py [--html reports/html] [--notebooks reports/notebooks] [--out reports/html_check]
 
 For each page: a full-page screenshot (PNG, kept in --out), the share of non-white pixels in it, and the number of
-figures embedded in the page against the number of image outputs of the executed notebook. Exits 1 when a page is
-blank, a figure is missing, or a link of the index points nowhere.
+figures embedded in the page against the number of image outputs of the executed notebook. A reader page
+(`NN_stage.html`, not `.code.html`) must show no code input, and no page may show raw LaTeX (`$...\\cmd...$`) in its
+text. Exits 1 when a page is blank, a figure is missing, a link of the index points nowhere, or either check fails.
 """
 
 import argparse, json, re, shutil, subprocess, sys
@@ -60,8 +61,14 @@ def main():
         screenshot(chromium, p, png)
         img = np.asarray(Image.open(png).convert('L'))
         ink = float((img < 245).mean())
-        embedded = len(re.findall(r'<img[^>]+src="data:image/(?:png|jpeg|svg)', p.read_text()))
-        nb = Path(a.notebooks) / (p.stem + '.ipynb')
+        text = p.read_text()
+        embedded = len(re.findall(r'<img[^>]+src="data:image/(?:png|jpeg|svg)', text))
+        visible = re.sub(r'<(script|style)[^>]*>.*?</\1>', '', text, flags=re.S)
+        if re.search(r'\$[^$<>\n]*\\[A-Za-z]+[^$<>\n]*\$', visible):
+            bad.append(f'{page}: raw LaTeX in the page')
+        if not page.endswith('.code.html') and page != 'index.html' and 'jp-InputArea-editor' in text:
+            bad.append(f'{page}: a reader page shows code')
+        nb = Path(a.notebooks) / (p.name.split('.')[0] + '.ipynb')
         expected = None
         if nb.exists():
             cells = json.loads(nb.read_text())['cells']

@@ -37,6 +37,7 @@ __all__ = [
     'write_metrics',
     'spans_of',
     'ci_text',
+    'plain_math',
     'save_figure',
 ]
 
@@ -391,6 +392,31 @@ def ci_text(
     if not isnum(v):
         return '—'
     return f'{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]' if isnum(lo) and isnum(hi) else f'{v:.{digits}f}'
+
+
+# %% ../nbs/00_core.ipynb #c5483b15
+_TEX = {
+    r'\times': '×',
+    r'\le': '≤',
+    r'\ge': '≥',
+    r'\leq': '≤',
+    r'\geq': '≥',
+    r'\approx': '≈',
+    r'\pm': '±',
+    r'\cdot': '·',
+}
+
+
+def plain_math(text: str) -> str:
+    "Inline LaTeX from the paper's text (`$8 \\times$`) as plain Unicode (`8 ×`): no math renderer is at hand offline."
+
+    def one(m):
+        s = m.group(1)
+        for k in sorted(_TEX, key=len, reverse=True):
+            s = s.replace(k, _TEX[k])
+        return re.sub(r'[{}\\]', '', s).strip()
+
+    return re.sub(r'\$([^$]+)\$', one, text)
 
 
 # %% ../nbs/00_core.ipynb #4c130b75

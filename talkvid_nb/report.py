@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import ci_text, save_figure
+from .core import ci_text, plain_math, save_figure
 
 # %% auto #0
 __all__ = [
@@ -109,6 +109,7 @@ def paper_reference(text: str) -> dict:
     rtf = re.findall(
         r'\d\.\s+\*\*(.+?)\*\*\s+\((.+?)\)\s+(?:achieves|reaches) an average RTF of \*\*([\d.]+)\*\*', text
     )
+    rtf = [(stage, plain_math(hardware), x) for stage, hardware, x in rtf]  # `$8 \times$` -> `8 ×`
     ref['rtf'] = pd.DataFrame(rtf, columns=['stage', 'hardware', 'rtf']).astype({'rtf': float}) if rtf else None
     m = re.search(r'average accuracy of \*\*([\d.]+)%\*\* and an F1-score of \*\*([\d.]+)%\*\*', text)
     ref['validation'] = dict(accuracy=float(m[1]) / 100, f1=float(m[2]) / 100) if m else None
