@@ -29,6 +29,8 @@ __all__ = [
     'attrition',
     'label_agreement',
     'defect_matrix',
+    'score_text',
+    'criterion_sheet_items',
     'talkvid_export',
 ]
 
@@ -293,6 +295,46 @@ def defect_matrix(filtered: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return (
         (~f[[f'pass_{c}' for c in cols]].astype(bool)).groupby(f.defect).mean().rename(columns=lambda c: c[5:]).round(2)
     )
+
+
+# %% ../nbs/31_filter.ipynb #ed781bd2
+def score_text(row: pd.Series, c: str, th: dict, definition: str) -> str:
+    "A clip's score on a criterion beside its thresholds, as a short label."
+    num = lambda k: float(row[k]) if k in row and pd.notna(row[k]) else float('nan')
+    if c == 'quality':
+        return f"dover_score {num('dover_score'):.2f} (min {th.get('min')})"
+    if c == 'motion':
+        return f"ρ {num(f'cotracker_ratio_{definition}'):.3f} (keep {th.get('min')}–{th.get('max')})"
+    if c in HEAD:
+        a, m = num(f'avg_{c}_{definition}'), num(f'min_{c}_{definition}')
+        return f"avg {a:.1f} / min {m:.1f} (≥ {th.get('avg')} / {th.get('min')})"
+    return f'{c}: see thresholds {th}'
+
+
+def criterion_sheet_items(
+    filtered: pd.DataFrame,  # apply_filter's rows (with the scores)
+    segments: pd.DataFrame,  # the clips' paths
+    cfg: dict,  # the `filter` section
+    criterion: str,
+    n_rejected: int = 6,
+    n_kept: int = 4,
+) -> list[dict]:
+    """The clips a criterion rejected (its first failing criterion; the clearest failures first) and the kept clips
+    closest to its threshold, each labelled with its score and the threshold."""
+    d = cfg['definition']
+    m = margins(filtered, cfg)
+    m.index = filtered.clip_id.to_numpy()
+    rows = filtered.set_index('clip_id')
+    path = segments.set_index('clip_id').path
+    rejected = list(m.loc[filtered[filtered.first_fail == criterion].clip_id, criterion].sort_values().index)
+    kept = m.loc[filtered[filtered.status == 'ok'].clip_id, criterion].replace(np.inf, np.nan).dropna()
+    items = []
+    for c in rejected[:n_rejected] + list(kept.sort_values().index[:n_kept]):
+        backend = rows.loc[c].get(BACKEND_COL.get(criterion, ''), '?')
+        th = thresholds(cfg, d, {criterion: backend})[criterion]
+        verdict = 'rejected' if c in rejected else 'kept'
+        items.append(dict(path=path.get(c), label=f'{verdict} · {c[:36]}\n{score_text(rows.loc[c], criterion, th, d)}'))
+    return [it for it in items if isinstance(it['path'], str)]
 
 
 # %% ../nbs/31_filter.ipynb #e0872db1
