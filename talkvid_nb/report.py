@@ -37,6 +37,7 @@ __all__ = [
     'speaker_id_table',
     'appendix_d',
     'discrepancy_table',
+    'fig4_thresholds',
 ]
 
 
@@ -505,3 +506,36 @@ def discrepancy_table(scores: pd.DataFrame, cfg: dict) -> pd.DataFrame:  # the `
         )
     extra = pd.DataFrame([dict(criterion=c, discrepancy=t, note=e) for c, t, e in NOT_REPRODUCED])
     return pd.concat([out, extra], ignore_index=True)
+
+
+# %% ../nbs/80_report.ipynb #72d4aa17
+def fig4_thresholds(scores: pd.DataFrame, cfg: dict):  # scores.parquet; the `filter` section
+    """Fig. 4's score distributions, every scored clip, per definition, with the thresholds in force drawn in (the
+    backend's own where it has one); the figure and its caption."""
+    import matplotlib.pyplot as plt, seaborn as sns
+    from talkvid_nb.filter import BACKEND_COL, HEAD, thresholds
+
+    ok = scores[scores.status == 'ok']
+    crits = ['quality', 'motion', *HEAD]
+    fig, axes = plt.subplots(2, len(crits), figsize=(2.4 * len(crits), 4.6), squeeze=False)
+    for row, d in zip(axes, ('paper', 'official')):
+        for ax, c in zip(row, crits):
+            col = {'quality': 'dover_score', 'motion': f'cotracker_ratio_{d}'}.get(c, f'avg_{c}_{d}')
+            v = ok[col].dropna() if col in ok else pd.Series(dtype=float)
+            if len(v):
+                sns.histplot(v, bins=15, ax=ax)
+            backend = ok[BACKEND_COL[c]].mode().iloc[0] if BACKEND_COL[c] in ok and len(ok) else '?'
+            th = thresholds(cfg, d, {c: backend}).get(c, {})
+            for k in ('min', 'max') if c in ('quality', 'motion') else ('avg',):
+                if th.get(k) is not None:
+                    ax.axvline(th[k], color='tab:red', ls='--', lw=1)
+            ax.set_title(f'{c} ({d})', fontsize=8)
+            ax.set_xlabel(col.replace(f'_{d}', ''), fontsize=7)
+            ax.set_ylabel('')
+            ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    cap = (
+        f'Fig. 4 (this run, every scored clip). Each score by the paper\'s definition (top) and the released code\'s '
+        f'(bottom), with the threshold in force drawn in red (for head detail, the `avg_` threshold); {len(ok)} clips.'
+    )
+    return fig, cap
