@@ -316,23 +316,25 @@ def criterion_sheet_items(
     segments: pd.DataFrame,  # the clips' paths
     cfg: dict,  # the `filter` section
     criterion: str,
-    n_rejected: int = 6,
+    n_rejected: int = 8,
     n_kept: int = 4,
 ) -> list[dict]:
-    """The clips a criterion rejected (its first failing criterion; the clearest failures first) and the kept clips
-    closest to its threshold, each labelled with its score and the threshold."""
+    """The clips that fail a criterion (the clearest failures first; whether it was their first failing criterion is
+    said) and the kept clips closest to its threshold, each labelled with its score and the threshold."""
     d = cfg['definition']
     m = margins(filtered, cfg)
     m.index = filtered.clip_id.to_numpy()
     rows = filtered.set_index('clip_id')
     path = segments.set_index('clip_id').path
-    rejected = list(m.loc[filtered[filtered.first_fail == criterion].clip_id, criterion].sort_values().index)
+    fails = filtered[~filtered[f'pass_{criterion}'].astype(bool)] if f'pass_{criterion}' in filtered else filtered[:0]
+    rejected = list(m.loc[fails.clip_id, criterion].sort_values().index)
+    first = set(filtered.loc[filtered.first_fail == criterion, 'clip_id'])
     kept = m.loc[filtered[filtered.status == 'ok'].clip_id, criterion].replace(np.inf, np.nan).dropna()
     items = []
     for c in rejected[:n_rejected] + list(kept.sort_values().index[:n_kept]):
         backend = rows.loc[c].get(BACKEND_COL.get(criterion, ''), '?')
         th = thresholds(cfg, d, {criterion: backend})[criterion]
-        verdict = 'rejected' if c in rejected else 'kept'
+        verdict = 'kept' if c not in rejected else 'rejected here' if c in first else 'fails (rejected earlier)'
         items.append(dict(path=path.get(c), label=f'{verdict} · {c[:36]}\n{score_text(rows.loc[c], criterion, th, d)}'))
     return [it for it in items if isinstance(it['path'], str)]
 
