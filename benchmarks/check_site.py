@@ -66,7 +66,7 @@ def main():
         visible = re.sub(r'<(script|style)[^>]*>.*?</\1>', '', text, flags=re.S)
         if re.search(r'\$[^$<>\n]*\\[A-Za-z]+[^$<>\n]*\$', visible):
             bad.append(f'{page}: raw LaTeX in the page')
-        if not page.endswith('.code.html') and page != 'index.html' and 'jp-InputArea-editor' in text:
+        if not page.endswith('.code.html') and page != 'index.html' and 'jp-InputArea-editor' in visible:
             bad.append(f'{page}: a reader page shows code')
         nb = Path(a.notebooks) / (p.name.split('.')[0] + '.ipynb')
         expected = None

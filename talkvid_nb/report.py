@@ -102,7 +102,8 @@ def paper_reference(text: str) -> dict:
     t2 = _tsv_block(L, 'Filtering Stage\tMetric')
     ref['table2'] = (
         pd.DataFrame(
-            [r[-3:] if len(r) >= 3 else ['', *r[-2:]] for r in t2[1:]], columns=['stage', 'metric', 'threshold']
+            [[plain_math(x) for x in (r[-3:] if len(r) >= 3 else ['', *r[-2:]])] for r in t2[1:]],
+            columns=['stage', 'metric', 'threshold'],
         )
         if t2
         else None
@@ -110,7 +111,7 @@ def paper_reference(text: str) -> dict:
     rtf = re.findall(
         r'\d\.\s+\*\*(.+?)\*\*\s+\((.+?)\)\s+(?:achieves|reaches) an average RTF of \*\*([\d.]+)\*\*', text
     )
-    rtf = [(stage, plain_math(hardware), x) for stage, hardware, x in rtf]  # `$8 \times$` -> `8 ×`
+    rtf = [(stage, plain_math(hardware), x) for stage, hardware, x in rtf]  # the paper's inline math as plain text
     ref['rtf'] = pd.DataFrame(rtf, columns=['stage', 'hardware', 'rtf']).astype({'rtf': float}) if rtf else None
     m = re.search(r'average accuracy of \*\*([\d.]+)%\*\* and an F1-score of \*\*([\d.]+)%\*\*', text)
     ref['validation'] = dict(accuracy=float(m[1]) / 100, f1=float(m[2]) / 100) if m else None
