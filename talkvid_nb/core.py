@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a7e910bb
 from __future__ import annotations
-import hashlib, importlib.util, json, logging, os, re, sys, tempfile, unicodedata
+import copy, functools, hashlib, importlib.util, json, logging, os, re, sys, tempfile, unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -66,11 +66,17 @@ def load_params(
     path: str | os.PathLike | None = None,  # params file (default: `params_path()`)
     section: str | None = None,  # return only this top-level section
 ) -> dict:
-    "Read `params.yaml` (or one section of it)."
+    "Read `params.yaml` (or one section of it): a fresh copy, parsed once per file version."
     path = Path(path) if path else params_path()
-    with open(path) as f:
-        p = yaml.safe_load(f) or {}
+    p = copy.deepcopy(_parsed_params(str(path.resolve()), path.stat().st_mtime_ns))
     return p.get(section, {}) if section else p
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_params(path: str, mtime_ns: int) -> dict:
+    "A params file parsed (cached per path and modification time: scorers fill partial sections on every clip)."
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
 
 
 # %% ../nbs/00_core.ipynb #d0121efe
