@@ -9,8 +9,17 @@ STAMP := $(VENV)/.talkvid-setup
 TORCH_PIP_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lab export lint clean-cache
-setup: $(STAMP)
+.PHONY: setup repro test lab export lint models clean-cache
+# model files no wheel ships (08_models): copied from $TALKVID_MODELS or ../shared/models, else downloaded; sha256 checked
+MODEL_FILES := models/face_landmarker.task
+
+setup: $(STAMP) $(MODEL_FILES)
+
+$(MODEL_FILES): | $(STAMP)
+	-$(BIN)/talkvid-models
+
+models: setup
+	$(BIN)/talkvid-models
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
