@@ -18,7 +18,10 @@ MODELS = {  # every model file the study can use that is not shipped in a wheel:
         file='face_landmarker.task',
         bytes=3_758_596,
         sha256='64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff',
-        url='https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task',
+        url=(
+            'https://storage.googleapis.com/mediapipe-models/'
+            'face_landmarker/face_landmarker/float16/1/face_landmarker.task'
+        ),
         license='Apache-2.0 (Google MediaPipe)',
     ),
 }

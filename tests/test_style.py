@@ -34,3 +34,15 @@ def test_linter_sees_the_rules():
         text=True,
     )
     assert 'E702' in r.stdout and 'E501' in r.stdout, r.stdout
+
+
+def test_no_library_line_over_120_characters():
+    "The count the project quotes: every line of `talkvid_nb/`, URLs included (ruff's E501 lets a lone URL through)."
+    long = [
+        f'{p.name}:{i}'
+        for p in sorted((ROOT / 'talkvid_nb').glob('*.py'))
+        if p.name != '_modidx.py'
+        for i, line in enumerate(p.read_text(encoding='utf-8').splitlines(), 1)
+        if len(line) > 120
+    ]
+    assert not long, long
