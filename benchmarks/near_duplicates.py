@@ -28,7 +28,7 @@ def make_copies(src: Path, work: Path) -> list[Path]:
     audio = load_audio(src, 16000) if probe(src)['has_audio'] else None
     out = []
     for name, c in COPIES.items():
-        dst = work / f'{src.stem}__{name}.mp4'
+        dst = work / f'{src.stem}@{name}.mp4'  # '@': real file names hold '__'
         if not dst.exists():
             frames = (f for t, f in iter_frames(src, short_side=c['short'], fps=25, upscale=False) if t >= c['start'])
             sound = None if audio is None else audio[int(c['start'] * 16000) :]
@@ -62,8 +62,8 @@ def main():
             dict(
                 a=x,
                 b=y,
-                kind=max(x.split('__')[1:] + y.split('__')[1:], default='original'),
-                positive=x.split('__')[0] == y.split('__')[0],
+                kind=max(x.split('@')[1:] + y.split('@')[1:], default='original'),
+                positive=x.split('@')[0] == y.split('@')[0],
                 visual=visual_match(fa, fb, cfg['max_hamming']),
                 audio=audio_match(aa, ab, cfg['min_overlap']) if heard else None,
                 flagged=bool(rule),
