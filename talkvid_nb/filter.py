@@ -69,7 +69,7 @@ def thresholds(
     backend name)."""
     out = criteria(cfg, definition, profile)[1]
     for c, b in (backend or {}).items():
-        if c in out and b in (cfg.get('per_backend') or {}) and c in cfg['per_backend'][b]:
+        if out.get(c) and b in (cfg.get('per_backend') or {}) and c in cfg['per_backend'][b]:  # none stays none
             out[c] = dict(cfg['per_backend'][b][c])
     return out
 

@@ -99,6 +99,9 @@ def headline_sections(reports: Path) -> list[tuple[str, str, str, str]]:
         ('Real-time factors (Appendix D)', "Seconds of video per second of wall time, this machine beside the paper's.",
          _table(rep / 'appendix_d_rtf.csv', ['stage', 'rtf', 'note', 'paper RTF', 'paper hardware']),
          '80_report.html'),
+        ('Filters on real footage (held-out persons)',
+         'Real clips with labelled defects: each criterion against its defects, on persons that fitted nothing.',
+         _table(reports / 'real_validity' / 'criteria.csv', None, 14), 'real_validity.html'),
     ]  # fmt: skip
     return [s for s in out if s[2]]
 
@@ -135,6 +138,12 @@ def build_site(
             f'<li><a href="{s}.html"><b>{html.escape(s)}</b> · {html.escape(title)}</a> '
             f'(<a href="{s}.code.html">code</a>)<br><small>{summ_html}</small></li>'
         )
+    real = Path(reports) / 'real_validity' / 'summary.md' if reports else None
+    if real is not None and real.exists():  # benchmarks/real_validity.py ran here: its report is a page
+        body = mistune.html(real.read_text())
+        head = '<!doctype html><html><head><meta charset="utf-8"><title>Real-footage validity</title></head>'
+        page = f'{head}<body>{body}</body></html>'
+        (out / 'real_validity.html').write_text(_nav(page, [('index', 'index.html')]))
     heads = headline_sections(Path(reports)) if reports else []
     tables = ''.join(
         f'<h3><a href="{page}">{html.escape(t)}</a></h3><p><small>{html.escape(what)}</small></p>{table}'
