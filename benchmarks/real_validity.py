@@ -210,6 +210,44 @@ def sync_table(clips: pd.DataFrame, fps: float) -> pd.DataFrame:
     ).reset_index()
 
 
+def score_figure(clips: pd.DataFrame, flt: dict, path: Path):
+    "Each visual criterion's score on clean clips and on its own defects (every person), with the shipped thresholds."
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    cols = dict(
+        quality='dover_score', motion='cotracker_ratio_paper', resolution='avg_resolution_paper',
+        orientation='avg_orientation_paper', completeness='min_completeness_paper',
+    )  # fmt: skip
+    shipped = {
+        'quality': flt['per_backend']['brisque']['quality'], 'motion': flt['per_backend']['flow']['motion'],
+        **{c: {'min': flt['paper'][c]['avg']} for c in ('resolution', 'orientation')},
+        'completeness': {'min': flt['paper']['completeness']['min']},
+    }  # fmt: skip
+    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 4.2))
+    for ax, (c, col) in zip(axes, cols.items()):
+        d = clips[clips.criterion.isin(['none', c]) & clips[col].notna()].copy()
+        d['clip'] = np.where(d.defect == 'none', 'clean', d.defect + ' ' + d.strength.astype(str))
+        order = ['clean'] + sorted(set(d['clip']) - {'clean'})
+        sns.stripplot(data=d, x='clip', y=col, hue='half', order=order, ax=ax, size=4, jitter=0.2)
+        for k in ('min', 'max'):
+            if shipped[c].get(k) is not None:
+                ax.axhline(shipped[c][k], color='k', lw=0.8, ls='--')
+        ax.set_title(f'{c} ({col})', fontsize=9)
+        ax.set_xlabel('')
+        ax.tick_params(axis='x', rotation=45, labelsize=8)
+    fig.suptitle(
+        'Real clips: clean and each defect of the criterion (dashed: the threshold params.yaml ships on the score'
+        ' shown; resolution and orientation also have a per-frame minimum)'
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--real', default=str(ROOT.parent / 'shared' / 'real'))
@@ -289,6 +327,7 @@ def main():
             for k in ('quality_backend', 'motion_backend', 'face_backend', 'sync_backend')
         },
     )
+    score_figure(clips, flt, out / 'scores.png')
     (out / 'calibration.json').write_text(json.dumps(summary, indent=1, default=str))
     md = [
         '# Real-footage validity (benchmarks/real_validity.py)',
@@ -307,6 +346,10 @@ def main():
         '## Per defect and strength',
         '',
         lad.round(3).to_markdown(index=False),
+        '',
+        '## Scores (every person, the thresholds params.yaml ships: a picture, not a held-out figure)',
+        '',
+        '![Scores of clean clips and of each defect](scores.png)',
         '',
         '## Sync: known shifts (all persons; no constant fitted)',
         '',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/81_site.ipynb #b8d2bd79
 from __future__ import annotations
-import copy, html, json, re
+import copy, html, json, re, shutil
 from pathlib import Path
 
 import pandas as pd
@@ -144,6 +144,8 @@ def build_site(
         head = '<!doctype html><html><head><meta charset="utf-8"><title>Real-footage validity</title></head>'
         page = f'{head}<body>{body}</body></html>'
         (out / 'real_validity.html').write_text(_nav(page, [('index', 'index.html')]))
+        for png in real.parent.glob('*.png'):  # the report's figures, beside the page that shows them
+            shutil.copy(png, out / png.name)
     heads = headline_sections(Path(reports)) if reports else []
     tables = ''.join(
         f'<h3><a href="{page}">{html.escape(t)}</a></h3><p><small>{html.escape(what)}</small></p>{table}'
