@@ -15,6 +15,7 @@ from .scorer import Scorer
 __all__ = [
     'lk_track',
     'grid_points',
+    'crop_grid',
     'official_segments',
     'LKMotion',
     'flow_step',
@@ -67,6 +68,13 @@ def grid_points(W: int, H: int, n: int, box: tuple[float, float, float, float]) 
     xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
     ys = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
     return np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 1, 2).astype(np.float32)
+
+
+def crop_grid(W: int, H: int, side: float, K: int) -> np.ndarray:
+    "The paper's window grid: K points (√K per side) over the central `side` x `side` crop, as (K, 1, 2) float32."
+    return grid_points(
+        W, H, int(round(np.sqrt(K))), (W / 2 - side / 2, H / 2 - side / 2, W / 2 + side / 2, H / 2 + side / 2)
+    )
 
 
 def official_segments(fps: float, duration: float) -> list[list[int]]:
@@ -126,8 +134,7 @@ class LKMotion(Scorer):
         s = min(H, W) / self.ref
         fb = self.fb0 * s  # sizes at 512 px, scaled to the tracking frame
         if i % self.stride == 0:  # paper: a new 16-frame window
-            c, n = self.crop * s, int(round(np.sqrt(self.K)))
-            pts = grid_points(W, H, n, (W / 2 - c / 2, H / 2 - c / 2, W / 2 + c / 2, H / 2 + c / 2))
+            pts = crop_grid(W, H, self.crop * s, self.K)
             self.windows.append(dict(start=i, pts=pts, ok=np.ones(len(pts), bool)))
         live = [w for w in self.windows if w['start'] != i]
         if self.prev is not None and live:  # every window's valid tracks in one LK call
@@ -262,8 +269,7 @@ class FlowMotion(Scorer):
         H, W = g.shape
         s = min(H, W) / self.ref
         if i % self.stride == 0:  # paper: a new 16-frame window
-            c, n = self.crop * s, int(round(np.sqrt(self.K)))
-            pts = grid_points(W, H, n, (W / 2 - c / 2, H / 2 - c / 2, W / 2 + c / 2, H / 2 + c / 2)).reshape(-1, 2)
+            pts = crop_grid(W, H, self.crop * s, self.K).reshape(-1, 2)
             self.windows.append(
                 dict(start=i, pts=pts, lost=np.zeros(len(pts), bool), excess=np.full(len(pts), -np.inf))
             )
@@ -367,8 +373,7 @@ class CoTrackerMotion(Scorer):
         s = min(H, W) / self.ref
         ratios = []
         for st in range(0, len(F) - self.win + 1, self.stride):  # paper: 16-frame windows
-            c, n = self.crop * s, int(round(np.sqrt(self.K)))
-            q = grid_points(W, H, n, (W / 2 - c / 2, H / 2 - c / 2, W / 2 + c / 2, H / 2 + c / 2)).reshape(-1, 2)
+            q = crop_grid(W, H, self.crop * s, self.K).reshape(-1, 2)
             q = torch.from_numpy(np.c_[np.zeros(len(q)), q]).float()[None]
             tr, vis = self._run(F[st : st + self.win], queries=q)
             d = np.linalg.norm(np.diff(tr, axis=0), axis=-1)
