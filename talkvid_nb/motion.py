@@ -16,6 +16,7 @@ __all__ = [
     'lk_track',
     'grid_points',
     'crop_grid',
+    'PaperWindows',
     'official_segments',
     'LKMotion',
     'flow_step',
@@ -77,6 +78,17 @@ def crop_grid(W: int, H: int, side: float, K: int) -> np.ndarray:
     )
 
 
+class PaperWindows(Scorer):
+    "The paper's window geometry (App. B.1), one home for every motion backend; sizes at a 512-px short side."
+
+    ref = 512  # the paper's sizes are given at this short side
+    K = 256  # tracks per window
+    crop = 256  # side of the central crop
+    win = 16  # window length, frames
+    stride = 8  # a new window every `stride` frames
+    maxd = 20.0  # most a valid track moves in a frame, pixels at `ref`
+
+
 def official_segments(fps: float, duration: float) -> list[list[int]]:
     """Frame indices of the official ρ: ≤ 3 six-second segments (start, middle, end) after dropping 0.2 s at both
     ends, at ~2 fps."""
@@ -88,7 +100,7 @@ def official_segments(fps: float, duration: float) -> list[list[int]]:
 
 
 # %% ../nbs/27_motion.ipynb #5fe0de0b
-class LKMotion(Scorer):
+class LKMotion(PaperWindows):
     "Offline motion scorer: ρ by the paper's and by the official definition, from pyramidal LK tracks."
 
     name = 'motion'
@@ -99,25 +111,17 @@ class LKMotion(Scorer):
         fps: float,
         duration: float,
         *,
-        fb_px: float,  # forward-backward error of a confident point, pixels at `ref_side`
+        fb_px: float,  # forward-backward error of a confident point, pixels at 512
         official_grid: int,  # points per side of the official whole-frame grid
         track_scale: float,  # LK runs on the analysis frame scaled by this (1: at analysis resolution)
         lk_window: int,  # LK window side, pixels at the tracking scale
-        ref_side: int = 512,  # the paper's sizes are given at this short side
-        K: int = 256,  # paper: tracks per window
-        crop: int = 256,  # paper: side of the central crop
-        win: int = 16,  # paper: window length, frames
-        stride: int = 8,  # paper: a new window every `stride` frames
-        max_disp: float = 20.0,  # paper: most a valid track moves in a frame, pixels at `ref_side`
     ):
-        self.fps, self.fb0, self.ref, self.K, self.crop = fps, fb_px, ref_side, K, crop
-        self.win, self.stride, self.maxd = win, stride, max_disp
-        self.og, self.scale = official_grid, float(track_scale)
+        self.fps, self.fb0, self.og, self.scale = fps, fb_px, official_grid, float(track_scale)
         self.lk_win = dict(_LK_WIN, winSize=(lk_window, lk_window))
         self.lk_off = dict(_LK, winSize=(lk_window, lk_window))
         self.version = (
             f'OpenCV {cv2.__version__} pyramidal LK x{self.scale:g}, '
-            f'{lk_window}-px windows (fb < {fb_px} px @{ref_side})'
+            f'{lk_window}-px windows (fb < {fb_px} px @{self.ref})'
         )
         self.windows, self.ratios, self.prev = [], [], None
         self.oseg = [dict(idx=set(idx), img=None, pts=None, vis=[]) for idx in official_segments(fps, duration)]
@@ -218,7 +222,7 @@ def flow_step(
 
 
 # %% ../nbs/27_motion.ipynb #03e847d0
-class FlowMotion(Scorer):
+class FlowMotion(PaperWindows):
     "Offline motion scorer: ρ by both definitions from dense-flow tracks (DIS), lost by Sundaram et al.'s rules."
 
     name = 'motion'
@@ -230,21 +234,14 @@ class FlowMotion(Scorer):
         duration: float,
         *,
         official_grid: int,  # points per side of the official whole-frame grid
-        track_scale: float,  # flow runs at `ref_side` x this short side (never enlarged): 256 px
+        track_scale: float,  # flow runs at 512 x this short side (never enlarged): 256 px
         preset: str,  # DIS preset: ultrafast | fast | medium
         occ_a: float,  # occlusion rule, relative part
         occ_b: float,  # occlusion rule, floor (px² at the tracking scale)
         mb_a: float,  # motion-boundary rule, relative part
         mb_b: float,  # motion-boundary rule, floor
-        ref_side: int = 512,  # the paper's sizes are given at this short side
-        K: int = 256,  # paper: tracks per window
-        crop: int = 256,  # paper: side of the central crop
-        win: int = 16,  # paper: window length, frames
-        stride: int = 8,  # paper: a new window every `stride` frames
-        max_disp: float = 20.0,  # paper: most a valid track moves in a frame, pixels at `ref_side`
     ):
-        self.fps, self.ref, self.K, self.crop, self.win, self.stride = fps, ref_side, K, crop, win, stride
-        self.maxd, self.og, self.side = max_disp, official_grid, ref_side * float(track_scale)
+        self.fps, self.og, self.side = fps, official_grid, self.ref * float(track_scale)
         self.occ, self.mb_a, self.mb_b = (occ_a, occ_b), mb_a, mb_b
         self.dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
         self.version = (
@@ -314,7 +311,7 @@ class FlowMotion(Scorer):
 
 
 # %% ../nbs/27_motion.ipynb #32796d66
-class CoTrackerMotion(Scorer):
+class CoTrackerMotion(PaperWindows):
     "Reference motion: a CoTracker predictor (model(video[B,T,3,H,W] 0-255, grid_size=N) -> tracks, visibility)."
 
     name = 'motion'
@@ -327,12 +324,6 @@ class CoTrackerMotion(Scorer):
         model=None,
         checkpoint=None,
         repo=None,
-        ref_side=512,
-        K=256,
-        crop=256,
-        win=16,
-        stride=8,
-        max_disp=20.0,
         official_grid=100,
     ):
         if model is None:
@@ -348,9 +339,8 @@ class CoTrackerMotion(Scorer):
             self.version = f'CoTracker3 offline {Path(checkpoint).name}'
         else:
             self.version = f'stand-in {type(model).__name__}'
-        self.model, self.fps, self.ref, self.K, self.crop = model, fps, ref_side, K, crop
-        self.win, self.stride, self.maxd = win, stride, max_disp
-        self.og, self.frames, self.oseg = official_grid, [], official_segments(fps, duration)
+        self.model, self.fps, self.og, self.frames = model, fps, official_grid, []
+        self.oseg = official_segments(fps, duration)
 
     def update(self, chunk):
         self.frames += [f.rgb for f in chunk]
