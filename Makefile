@@ -9,7 +9,7 @@ STAMP := $(VENV)/.talkvid-setup
 TORCH_PIP_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lab export lint models clean-cache
+.PHONY: setup repro test lab export lint models clean-cache one-opencv
 # model files no wheel ships (08_models): copied from $TALKVID_MODELS or ../shared/models, else downloaded; sha256 checked
 MODEL_FILES := models/face_landmarker.task
 
@@ -26,7 +26,17 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/python -m pip install -q -e ".[dev,ray]"
+	$(MAKE) one-opencv
 	touch $(STAMP)
+
+# MediaPipe needs opencv-contrib-python; scenedetect and insightface pull opencv-python. Both install the same `cv2`
+# package, so removing one breaks the other: keep exactly one, contrib (a superset), reinstalled over the removal
+one-opencv:
+	@if $(BIN)/python -m pip show -q opencv-python 2>/dev/null; then \
+	  v=$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("opencv-contrib-python"))') && \
+	  $(BIN)/python -m pip uninstall -q -y opencv-python && \
+	  $(BIN)/python -m pip install -q --force-reinstall --no-deps "opencv-contrib-python==$$v"; fi
+	$(BIN)/python -c 'import cv2, mediapipe; cv2.optflow; print("cv2", cv2.__version__, "(opencv-contrib-python only)")'
 
 repro: setup
 	$(BIN)/dvc repro

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_faces.ipynb #55663890
 from __future__ import annotations
-import functools, importlib.util, os
+import atexit, functools, importlib.util, os, threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -12,10 +12,14 @@ from typing import Iterable
 import cv2
 import numpy as np
 
+from .core import find_root
+from .models import sha256
 from .scorer import Scorer
 
 # %% auto #0
 __all__ = [
+    'MESH68',
+    'BLENDSHAPES',
     'BACKENDS',
     'Face',
     'kps_from_68',
@@ -28,6 +32,10 @@ __all__ = [
     'fan_to_faces',
     'face_alignment_weights',
     'FaceAlignmentFaces',
+    'mesh_to_68',
+    'matrix_pose',
+    'landmarker_path',
+    'MediaPipeFaces',
     'get_face_backend',
     'FaceTracker',
     'track_arrays',
@@ -51,6 +59,8 @@ class Face:
     pose: np.ndarray | None = None  # pitch, yaw, roll in degrees
     backend: str = ''
     det_box: np.ndarray | None = None  # the detector's own box (x1, y1, x2, y2), where it differs from `bbox`
+    blendshapes: np.ndarray | None = None  # 52 scores in [0, 1], `BLENDSHAPES` order (MediaPipe)
+    mesh: np.ndarray | None = None  # 478 x 2 face mesh in pixels (MediaPipe)
 
     @property
     def area(self) -> float:
@@ -342,30 +352,218 @@ class FaceAlignmentFaces:
         return fs[0] if fs else None
 
 
+# %% ../nbs/03_faces.ipynb #d2fb9929
+# iBUG-68 point k sits at mesh vertex MESH68[k] of MediaPipe's 478-point face mesh (a pair: their midpoint)
+MESH68 = [127, 234, 93, (132, 58), (58, 172), 136, 150, 176, 152, 400, 379, 365, (397, 288), 361, 323, 454, 356]
+MESH68 += [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]  # brows
+MESH68 += [168, 197, 5, 1, 98, 97, 2, 326, 327]  # nose bridge and base
+MESH68 += [33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380]  # eyes
+MESH68 += [61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91, 78, 81, 13, 311, 308, 402, 14, 178]  # lips
+_M68_A = np.array([i[0] if isinstance(i, tuple) else i for i in MESH68])
+_M68_B = np.array([i[1] if isinstance(i, tuple) else i for i in MESH68])
+
+# the 52 scores of MediaPipe's blendshape model, in its output order (ARKit names; `_neutral` first, no tongueOut)
+BLENDSHAPES = ['_neutral', 'browDownLeft', 'browDownRight', 'browInnerUp', 'browOuterUpLeft', 'browOuterUpRight']
+BLENDSHAPES += ['cheekPuff', 'cheekSquintLeft', 'cheekSquintRight', 'eyeBlinkLeft', 'eyeBlinkRight']
+BLENDSHAPES += ['eyeLookDownLeft', 'eyeLookDownRight', 'eyeLookInLeft', 'eyeLookInRight', 'eyeLookOutLeft']
+BLENDSHAPES += ['eyeLookOutRight', 'eyeLookUpLeft', 'eyeLookUpRight', 'eyeSquintLeft', 'eyeSquintRight']
+BLENDSHAPES += ['eyeWideLeft', 'eyeWideRight', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose']
+BLENDSHAPES += ['mouthDimpleLeft', 'mouthDimpleRight', 'mouthFrownLeft', 'mouthFrownRight', 'mouthFunnel']
+BLENDSHAPES += ['mouthLeft', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthPressLeft', 'mouthPressRight']
+BLENDSHAPES += ['mouthPucker', 'mouthRight', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower']
+BLENDSHAPES += ['mouthShrugUpper', 'mouthSmileLeft', 'mouthSmileRight', 'mouthStretchLeft', 'mouthStretchRight']
+BLENDSHAPES += ['mouthUpperUpLeft', 'mouthUpperUpRight', 'noseSneerLeft', 'noseSneerRight']
+
+
+def mesh_to_68(mesh: np.ndarray) -> np.ndarray:
+    "The iBUG-68 layout (68 x 2) from MediaPipe's 478-point mesh (478 x 2 or more columns)."
+    m = np.asarray(mesh, np.float32)[:, :2]
+    return (m[_M68_A] + m[_M68_B]) / 2
+
+
+def matrix_pose(M: np.ndarray) -> np.ndarray:
+    """(pitch, yaw, roll) in degrees from MediaPipe's facial transformation matrix, in `head_pose`'s signs (its
+    canonical face looks along +z with y up: yaw and roll change sign)."""
+    R = np.asarray(M, np.float64)[:3, :3]
+    R = R / np.linalg.norm(R, axis=0, keepdims=True)
+    sy = np.hypot(R[0, 0], R[1, 0])
+    pitch, yaw, roll = np.degrees(
+        [np.arctan2(R[2, 1], R[2, 2]), np.arctan2(-R[2, 0], sy), np.arctan2(R[1, 0], R[0, 0])]
+    )
+    return np.array([pitch, -yaw, -roll], np.float32)
+
+
+def landmarker_path(path: str | os.PathLike | None = 'models/face_landmarker.task') -> Path | None:
+    "The Face Landmarker model file when it and the `mediapipe` package are both present (`make models` puts it there)."
+    if path is None or importlib.util.find_spec('mediapipe') is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute() and not p.exists():
+        p = find_root() / p
+    return p if p.is_file() else None
+
+
+class MediaPipeFaces:
+    """MediaPipe Face Landmarker: BlazeFace detector, the 478-point mesh (its iBUG-68 subset as `landmarks`), 52
+    blendshapes and the head pose from the facial transformation matrix. `detect` runs the detector on the frame
+    (IMAGE mode); `refine` tracks from frame to frame (VIDEO mode: the detector runs only when the track is lost).
+    Identity embeddings are dlib's (`embed`)."""
+
+    name = 'mediapipe'
+
+    def __init__(
+        self,
+        model: str | os.PathLike = 'models/face_landmarker.task',
+        num_faces: int = 4,  # faces `detect` looks for (the track follows one)
+        min_confidence: float = 0.5,  # detection, presence and tracking confidence (MediaPipe's defaults)
+        step_ms: int = 40,  # timestamp step between `refine` calls (the analysis frame rate: 25 fps)
+        small: bool = True,  # faces MediaPipe's short-range detector misses: dlib finds them, the mesh runs on a crop
+        crop: int = 256,  # side of that crop (pixels)
+    ):
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        path = landmarker_path(model)
+        if path is None:
+            raise FileNotFoundError(f'no MediaPipe Face Landmarker at {model!r} (or no mediapipe package): make models')
+        self.mp, self.vision, self.step = mp, vision, int(step_ms)
+
+        def opts(mode, n):
+            return vision.FaceLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(path)),
+                running_mode=mode,
+                num_faces=n,
+                min_face_detection_confidence=min_confidence,
+                min_face_presence_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
+                output_face_blendshapes=True,
+                output_facial_transformation_matrixes=True,
+            )
+
+        self._opts = opts
+        self.image = vision.FaceLandmarker.create_from_options(opts(vision.RunningMode.IMAGE, int(num_faces)))
+        self.video, self.ts = None, 0
+        self.small, self.crop = bool(small), int(crop)
+        self._dlib = None
+        self.version = f'mediapipe {mp.__version__} face_landmarker sha256 {sha256(path)[:12]}'
+        # close before Python shuts the thread pools MediaPipe's dispatcher uses (plain atexit runs after: errors)
+        getattr(threading, '_register_atexit', atexit.register)(self.close)
+
+    def reset(self):
+        "Start a fresh track (a new clip): VIDEO mode must not carry the last clip's face over."
+        if self.video is not None:
+            self.video.close()
+        self.video = self.vision.FaceLandmarker.create_from_options(self._opts(self.vision.RunningMode.VIDEO, 1))
+        self.ts = 0
+
+    def close(self):
+        for lm in (self.image, self.video):
+            if lm is not None:
+                lm.close()
+        self.image = self.video = None
+
+    def _image(self, rgb):
+        return self.mp.Image(image_format=self.mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+    def _faces(self, res, W: int, H: int) -> list[Face]:
+        out = []
+        for k, pts in enumerate(res.face_landmarks):
+            mesh = np.array([(p.x * W, p.y * H) for p in pts], np.float32)
+            lm = mesh_to_68(mesh)
+            face = Face(
+                bbox=np.concatenate((lm.min(0), lm.max(0))),  # the landmark box, as dlib's
+                kps=kps_from_68(lm),
+                landmarks=lm,
+                pose=matrix_pose(res.facial_transformation_matrixes[k]),
+                backend=self.name,
+                det_box=np.concatenate((mesh.min(0), mesh.max(0))),  # the whole mesh
+                blendshapes=np.array([c.score for c in res.face_blendshapes[k]], np.float32),
+                mesh=mesh,
+            )
+            out.append(face)
+        return sorted(out, key=lambda f: -f.area)
+
+    @property
+    def dlib(self) -> DlibFaces:
+        if self._dlib is None:
+            self._dlib = DlibFaces()
+        return self._dlib
+
+    def on_crop(self, rgb: np.ndarray, box: np.ndarray) -> Face | None:
+        "The face in a square crop around `box` (1.6 times its size, scaled to `crop` pixels), mapped back to the frame."
+        c = np.asarray(box, np.float64).reshape(2, 2).mean(0)
+        s = 1.6 * max(box[2] - box[0], box[3] - box[1], 8)
+        k = self.crop / s
+        M = np.array([[k, 0, self.crop / 2 - k * c[0]], [0, k, self.crop / 2 - k * c[1]]])
+        img = cv2.warpAffine(rgb, M, (self.crop, self.crop), flags=cv2.INTER_LINEAR)
+        fs = self._faces(self.image.detect(self._image(img)), self.crop, self.crop)
+        if not fs:
+            return None
+        f, back = fs[0], (lambda p: ((p - M[:, 2]) / k).astype(np.float32))
+        f.mesh, f.landmarks, f.det_box = back(f.mesh), back(f.landmarks), back(f.det_box.reshape(2, 2)).reshape(4)
+        f.bbox, f.kps = np.concatenate((f.landmarks.min(0), f.landmarks.max(0))), kps_from_68(f.landmarks)
+        return f
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        "All faces in an RGB frame, largest first (small ones through dlib's boxes, if `small`)."
+        H, W = rgb.shape[:2]
+        fs = self._faces(self.image.detect(self._image(rgb)), W, H)
+        if fs or not self.small:
+            return fs
+        fs = [self.on_crop(rgb, b) for b in self.dlib.count(rgb)]
+        return sorted([f for f in fs if f is not None], key=lambda f: -f.area)
+
+    def refine(self, rgb: np.ndarray, prev: Face | None = None) -> Face | None:
+        "The tracked face in the next frame (None when the track is lost); a crop around `prev` if VIDEO mode lost it."
+        if self.video is None:
+            self.reset()
+        H, W = rgb.shape[:2]
+        self.ts += self.step
+        fs = self._faces(self.video.detect_for_video(self._image(rgb), self.ts), W, H)
+        if fs or not self.small or prev is None:
+            return fs[0] if fs else None
+        return self.on_crop(rgb, prev.det_box if prev.det_box is not None else prev.bbox)
+
+    def embed(self, rgb: np.ndarray, face: Face) -> np.ndarray:
+        "dlib's 128-D identity embedding of the face (the same vectors as the dlib backend)."
+        return self.dlib.embed(rgb, face)
+
+
 # %% ../nbs/03_faces.ipynb #24292623
-BACKENDS = {'insightface': InsightFaces, 'face_alignment': FaceAlignmentFaces, 'dlib': DlibFaces}
+BACKENDS = {
+    'insightface': InsightFaces,
+    'face_alignment': FaceAlignmentFaces,
+    'mediapipe': MediaPipeFaces,
+    'dlib': DlibFaces,
+}
 
 
 def get_face_backend(
-    name: str = 'auto',  # auto | insightface | face_alignment | dlib
+    name: str = 'auto',  # auto | insightface | face_alignment | mediapipe | dlib
     insightface_root: str | None = None,
     fan_hub_dir: str | None = None,
+    mediapipe_model: str | None = 'models/face_landmarker.task',
     **dlib_kwargs,
 ):
-    "A face backend; `auto` takes the first reference backend whose weights are present, else dlib."
+    """A face backend; `auto` takes the first reference backend whose weights are present, then MediaPipe when its
+    model file is there, else dlib."""
     if name == 'auto':
         if insightface_weights(insightface_root) is not None:
             return InsightFaces(insightface_root)
         if face_alignment_weights(fan_hub_dir) is not None and importlib.util.find_spec('face_alignment'):
             return FaceAlignmentFaces(fan_hub_dir)
+        if mediapipe_model is not None and landmarker_path(mediapipe_model) is not None:
+            return MediaPipeFaces(mediapipe_model)
         return DlibFaces(**dlib_kwargs)
     if name == 'insightface':
         return InsightFaces(insightface_root)
     if name == 'face_alignment':
         return FaceAlignmentFaces(fan_hub_dir)
+    if name == 'mediapipe':
+        return MediaPipeFaces(mediapipe_model)
     if name == 'dlib':
         return DlibFaces(**dlib_kwargs)
-    raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | dlib')
+    raise ValueError(f'unknown face backend {name!r}: auto | insightface | face_alignment | mediapipe | dlib')
 
 
 # %% ../nbs/03_faces.ipynb #c4e8f069
@@ -505,6 +703,10 @@ class FaceTracker:
         parts = self.packed + [track_arrays(self.frames)] if self.frames or not self.packed else self.packed
         if len(parts) == 1:
             return parts[0]
+        if 'blendshapes' in set().union(*parts):  # chunks without a face have none: NaN rows
+            w = next(p['blendshapes'].shape[1] for p in parts if 'blendshapes' in p)
+            for p in parts:
+                p.setdefault('blendshapes', np.full((len(p['t']), w), np.nan, np.float32))
         return {k: (parts[0][k] if k == 'size' else np.concatenate([p[k] for p in parts])) for k in parts[0]}
 
 
@@ -534,6 +736,10 @@ def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
             out['landmarks'][k] = x.landmarks[:68, :2]
         if x.pose is not None:
             out['pose'][k] = x.pose
+        if x.blendshapes is not None:
+            if 'blendshapes' not in out:
+                out['blendshapes'] = np.full((n, len(x.blendshapes)), np.nan, np.float32)
+            out['blendshapes'][k] = x.blendshapes
     if frames:
         out['size'] = np.array([frames[0]['W'], frames[0]['H']], np.int32)
     return out
@@ -541,9 +747,9 @@ def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
 
 # %% ../nbs/03_faces.ipynb #23180a29
 @functools.lru_cache(maxsize=4)
-def cached_face_backend(name: str, insightface_root, fan_hub_dir):
+def cached_face_backend(name: str, insightface_root, fan_hub_dir, mediapipe_model='models/face_landmarker.task'):
     "One face backend per process and setting: models load once per worker."
-    return get_face_backend(name, insightface_root=insightface_root, fan_hub_dir=fan_hub_dir)
+    return get_face_backend(name, insightface_root, fan_hub_dir, mediapipe_model)
 
 
 class FaceTrackScorer(Scorer):
@@ -553,6 +759,8 @@ class FaceTrackScorer(Scorer):
 
     def __init__(self, backend, detect_every: int, retry_every: int, retry_backoff: float):
         self.backend, self.version = backend, backend.version
+        if hasattr(backend, 'reset'):
+            backend.reset()  # a fresh track: nothing carried over from the last clip
         self.tracker = FaceTracker(
             backend, detect_every=detect_every, retry_every=retry_every, retry_backoff=retry_backoff
         )
@@ -577,5 +785,5 @@ class FaceTrackScorer(Scorer):
 def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
     "The face-track scorer of the `score.faces` section."
     f = cfg['faces']
-    backend = cached_face_backend(f['backend'], f['insightface_root'], f['fan_hub_dir'])
+    backend = cached_face_backend(f['backend'], f['insightface_root'], f['fan_hub_dir'], f['mediapipe_model'])
     return FaceTrackScorer(backend, int(f['detect_every']), int(f['retry_every']), float(f['retry_backoff']))
