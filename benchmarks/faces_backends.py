@@ -14,9 +14,9 @@ size and rate (512-px short side, 25 fps; the first --seconds), and each backend
   inter-ocular distances;
 - `lm_gap`: median distance between the two backends' 68 points (inter-ocular distances), `d_pitch`, `d_yaw`,
   `d_roll`: median absolute pose difference (degrees), on frames where both have a face;
-- `mouth_av`: the largest correlation, over lags of -2..+2 frames, between the mouth opening (inner-lip gap over
-  inter-ocular distance, from the 68 points) and the audio's log energy at the frame rate: how much the mouth signal
-  follows the speech (clips with speech only);
+- `mouth_av`: the largest correlation, over lags of -2..+2 frames, between the mouth opening (`25_sync`'s
+  `mouth_opening`: inner-lip gap over the outer-eye distance, from the 68 points) and the audio's log energy at the
+  frame rate: how much the mouth signal follows the speech (clips with speech only);
 - `ms_frame`: the tracker's wall time per frame, detection and landmarks included (decoding excluded).
 
 Writes backends.csv (one row per clip and backend) and backends.md (medians per source and role)."""
@@ -37,10 +37,14 @@ def clips(real: Path, samples: Path, corpus: Path) -> pd.DataFrame:
     rows = []
     if (real / 'manifest.csv').exists():
         m = pd.read_csv(real / 'manifest.csv')
-        rows += [dict(source='real', file=str(real / r.file), role=r.role_guess, person=r.person_id) for r in m.itertuples()]
+        rows += [
+            dict(source='real', file=str(real / r.file), role=r.role_guess, person=r.person_id) for r in m.itertuples()
+        ]
     if (samples / 'samples.csv').exists():
         s = pd.read_csv(samples / 'samples.csv')
-        rows += [dict(source='samples', file=str(samples / r.file), role='sample', person=r.file) for r in s.itertuples()]
+        rows += [
+            dict(source='samples', file=str(samples / r.file), role='sample', person=r.file) for r in s.itertuples()
+        ]
     lab = ROOT / 'data' / 'corpus_labels.csv'
     if corpus.exists() and lab.exists():
         L = pd.read_csv(lab).set_index('video_id')
@@ -49,13 +53,6 @@ def clips(real: Path, samples: Path, corpus: Path) -> pd.DataFrame:
             if v in L.index:
                 rows += [dict(source='corpus', file=str(p), role=L.defect[v], person=L.person_id[v])]
     return pd.DataFrame(rows)
-
-
-def mouth_open(lm: np.ndarray) -> np.ndarray:
-    "Inner-lip gap (points 61-63 to 67-65) over the inter-ocular distance, per frame (NaN without a face)."
-    iod = np.linalg.norm(lm[:, 36:42].mean(1) - lm[:, 42:48].mean(1), axis=1)
-    gap = np.linalg.norm(lm[:, [61, 62, 63]] - lm[:, [67, 66, 65]], axis=2).mean(1)
-    return gap / np.maximum(iod, 1e-6)
 
 
 def audio_energy(path: str, n: int, fps: float, sr: int = 16000) -> np.ndarray | None:
@@ -115,6 +112,7 @@ def main():
     ap.add_argument('--out', default=str(ROOT / 'reports' / 'faces'))
     a = ap.parse_args()
     from talkvid_nb.faces import DlibFaces, MediaPipeFaces
+    from talkvid_nb.sync import mouth_opening
     from talkvid_nb.media import iter_frames
 
     cfg = yaml.safe_load((ROOT / 'params.yaml').read_text())['score']
@@ -134,7 +132,7 @@ def main():
             tr, ms = run(b, fr, f)
             tracks[name] = tr
             lm = tr['landmarks']
-            mo = mouth_open(lm)
+            mo = mouth_opening(lm)
             rows.append(
                 dict(
                     source=c.source,

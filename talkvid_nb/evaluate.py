@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .features import TARGETS
+from .features import LIP_SHAPES, MOUTH_SHAPES, POSE7, SMILE_SHAPES, TARGETS
 from .sync import offset_search, regress_distances
 
 # %% auto #0
-__all__ = ['COL', 'window_metrics', 'bootstrap_ci', 'subgroup_table']
+__all__ = ['COL', 'window_metrics', 'MeanBaseline', 'context_stack', 'LinearBaseline', 'bootstrap_ci', 'subgroup_table']
 
 # %% ../nbs/62_evaluate.ipynb #7786e0e8
 COL = {k: i for i, k in enumerate(TARGETS)}
@@ -33,6 +33,7 @@ def window_metrics(
     mask: np.ndarray,  # (T,) valid target frames
     log_rms: np.ndarray,  # (T,) audio level, for sync
     vshift: int = 60,  # sync search, frames at 100 Hz
+    names: list[str] | None = None,  # the feature file's target names (None: the landmark targets)
 ) -> dict:
     "Accuracy, seed-002 correlations, smoothness and Sync-C/Sync-D of the predicted mouth for one window."
     m = np.asarray(mask, bool)
@@ -40,22 +41,73 @@ def window_metrics(
     if m.sum() < 10:
         return out
     P, Y = pred[m], y[m]
-    out.update(
-        mae=float(np.abs(P - Y).mean()),
-        mouth_mae=float(np.abs(P[:, COL['mouth_open']] - Y[:, COL['mouth_open']]).mean()),
-        jaw_corr=_corr(P[:, COL['jaw_open']], Y[:, COL['jaw_open']]),
-        lip_corr=_corr(P[:, COL['lip_open']], Y[:, COL['lip_open']]),
-    )
+    seed = names is not None and 'jawOpen' in list(names)
+    if seed:  # seed 002's targets: the blendshapes by name
+        c = {k: i for i, k in enumerate(names)}
+        mouth, pose = [c[k] for k in MOUTH_SHAPES], [c[k] for k in POSE7]
+        mean_corr = lambda ks: float(np.nanmean([_corr(P[:, c[k]], Y[:, c[k]]) for k in ks] + [np.nan]))
+        out.update(
+            mae=float(np.abs(P - Y).mean()),
+            mouth_mae=float(np.abs(P[:, mouth] - Y[:, mouth]).mean()),
+            jaw_corr=_corr(P[:, c['jawOpen']], Y[:, c['jawOpen']]),
+            lip_corr=mean_corr(LIP_SHAPES),
+            smile_corr=mean_corr(SMILE_SHAPES),
+            pose_mae=float(np.abs(P[:, pose] - Y[:, pose]).mean()),
+        )
+    else:
+        out.update(
+            mae=float(np.abs(P - Y).mean()),
+            mouth_mae=float(np.abs(P[:, COL['mouth_open']] - Y[:, COL['mouth_open']]).mean()),
+            jaw_corr=_corr(P[:, COL['jaw_open']], Y[:, COL['jaw_open']]),
+            lip_corr=_corr(P[:, COL['lip_open']], Y[:, COL['lip_open']]),
+        )
+    sc = c['jawOpen'] if seed else COL['mouth_open']  # the mouth signal matched against the audio
     d2p = np.abs(np.diff(pred, 2, axis=0))[m[2:] & m[1:-1] & m[:-2]].mean()
     d2y = np.abs(np.diff(np.nan_to_num(y), 2, axis=0))[m[2:] & m[1:-1] & m[:-2]].mean()
     out['smoothness'] = float(d2p / d2y) if d2y > 0 else np.nan
-    s = offset_search(regress_distances(pred[:, [COL['mouth_open']]], log_rms, vshift, 50), 100.0)
+    s = offset_search(regress_distances(pred[:, [sc]], log_rms, vshift, 50), 100.0)
     out.update(sync_offset_ms=s['sync_offset_ms'], sync_c=s['sync_confidence'], sync_d=s['sync_dist'])
-    g = offset_search(
-        regress_distances(np.where(m, y[:, COL['mouth_open']], np.nan)[:, None], log_rms, vshift, 50), 100.0
-    )
+    g = offset_search(regress_distances(np.where(m, y[:, sc], np.nan)[:, None], log_rms, vshift, 50), 100.0)
     out.update(gt_sync_c=g['sync_confidence'], gt_sync_offset_ms=g['sync_offset_ms'])
     return out
+
+
+# %% ../nbs/62_evaluate.ipynb #f12637a9
+class MeanBaseline:
+    "Each target's mean over the training frames (masked frames left out)."
+
+    def __init__(self, data: list[dict]):
+        Y = np.concatenate([np.asarray(d['y'])[np.asarray(d['mask'], bool)] for d in data])
+        self.mu = np.nanmean(Y, 0).astype(np.float32)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.tile(self.mu, (len(x), 1))
+
+
+def context_stack(x: np.ndarray, context: int = 10, step: int = 5) -> np.ndarray:
+    "Each frame's features beside those `step`, 2 `step`, ... up to `context` frames before and after (edges held)."
+    x = np.asarray(x, np.float32)
+    idx = np.arange(len(x))
+    return np.concatenate([x[np.clip(idx + k, 0, len(x) - 1)] for k in range(-context, context + 1, step)], 1)
+
+
+class LinearBaseline:
+    "Ridge regression from the audio features in a short context to the targets, clipped to their ranges."
+
+    def __init__(self, data: list[dict], alpha: float = 10.0, context: int = 10, step: int = 5, n_signed: int = 0):
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        self.context, self.step, self.n_signed = context, step, n_signed
+        X = np.concatenate([context_stack(d['x'], context, step)[np.asarray(d['mask'], bool)] for d in data])
+        Y = np.concatenate([np.asarray(d['y'])[np.asarray(d['mask'], bool)] for d in data])
+        self.model = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(X, np.nan_to_num(Y))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        p = self.model.predict(context_stack(x, self.context, self.step))
+        k = p.shape[1] - self.n_signed
+        return np.c_[np.clip(p[:, :k], 0, 1), np.clip(p[:, k:], -1, 1)].astype(np.float32)
 
 
 # %% ../nbs/62_evaluate.ipynb #8c6b502b
@@ -84,7 +136,7 @@ def subgroup_table(
         w = g.pivot_table(index='window_id', columns='model', values=metrics, aggfunc='first')
         for k in metrics:
             r = dict(dimension=dim, category=cat, metric=k, windows=int(g.window_id.nunique()))
-            for mdl in ('curated', 'uncurated'):
+            for mdl in sorted(g.model.dropna().unique()):  # both models and any baselines
                 if (k, mdl) in w:
                     r[mdl], r[f'{mdl}_lo'], r[f'{mdl}_hi'] = bootstrap_ci(w[(k, mdl)].to_numpy(), n, seed)
             if (k, 'curated') in w and (k, 'uncurated') in w:

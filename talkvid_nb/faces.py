@@ -21,6 +21,7 @@ __all__ = [
     'MESH68',
     'BLENDSHAPES',
     'BACKENDS',
+    'EXTRAS',
     'Face',
     'kps_from_68',
     'head_pose',
@@ -61,6 +62,7 @@ class Face:
     det_box: np.ndarray | None = None  # the detector's own box (x1, y1, x2, y2), where it differs from `bbox`
     blendshapes: np.ndarray | None = None  # 52 scores in [0, 1], `BLENDSHAPES` order (MediaPipe)
     mesh: np.ndarray | None = None  # 478 x 2 face mesh in pixels (MediaPipe)
+    matrix: np.ndarray | None = None  # 4 x 4 facial transformation matrix, canonical face (cm) to camera (MediaPipe)
 
     @property
     def area(self) -> float:
@@ -410,6 +412,7 @@ class MediaPipeFaces:
     Identity embeddings are dlib's (`embed`)."""
 
     name = 'mediapipe'
+    extras = ('blendshapes', 'matrix')  # per-frame arrays its tracks always carry (NaN without a face)
 
     def __init__(
         self,
@@ -479,6 +482,7 @@ class MediaPipeFaces:
                 det_box=np.concatenate((mesh.min(0), mesh.max(0))),  # the whole mesh
                 blendshapes=np.array([c.score for c in res.face_blendshapes[k]], np.float32),
                 mesh=mesh,
+                matrix=np.asarray(res.facial_transformation_matrixes[k], np.float32),
             )
             out.append(face)
         return sorted(out, key=lambda f: -f.area)
@@ -703,11 +707,13 @@ class FaceTracker:
         parts = self.packed + [track_arrays(self.frames)] if self.frames or not self.packed else self.packed
         if len(parts) == 1:
             return parts[0]
-        if 'blendshapes' in set().union(*parts):  # chunks without a face have none: NaN rows
-            w = next(p['blendshapes'].shape[1] for p in parts if 'blendshapes' in p)
+        for e in set(EXTRAS) & set().union(*parts):  # chunks without a face have none: NaN rows
             for p in parts:
-                p.setdefault('blendshapes', np.full((len(p['t']), w), np.nan, np.float32))
+                p.setdefault(e, np.full((len(p['t']), *EXTRAS[e]), np.nan, np.float32))
         return {k: (parts[0][k] if k == 'size' else np.concatenate([p[k] for p in parts])) for k in parts[0]}
+
+
+EXTRAS = {'blendshapes': (52,), 'matrix': (4, 4)}  # optional per-frame arrays, present when a backend gives them
 
 
 def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
@@ -736,10 +742,12 @@ def track_arrays(frames: list[dict]) -> dict[str, np.ndarray]:
             out['landmarks'][k] = x.landmarks[:68, :2]
         if x.pose is not None:
             out['pose'][k] = x.pose
-        if x.blendshapes is not None:
-            if 'blendshapes' not in out:
-                out['blendshapes'] = np.full((n, len(x.blendshapes)), np.nan, np.float32)
-            out['blendshapes'][k] = x.blendshapes
+        for e in EXTRAS:
+            v = getattr(x, e)
+            if v is not None:
+                if e not in out:
+                    out[e] = np.full((n, *EXTRAS[e]), np.nan, np.float32)
+                out[e][k] = v
     if frames:
         out['size'] = np.array([frames[0]['W'], frames[0]['H']], np.int32)
     return out
@@ -775,6 +783,8 @@ class FaceTrackScorer(Scorer):
 
     def result(self) -> dict:
         self.track = self.tracker.track()
+        for e in getattr(self.backend, 'extras', ()):  # the backend's arrays even in a clip without a face
+            self.track.setdefault(e, np.full((len(self.track['t']), *EXTRAS[e]), np.nan, np.float32))
         faced = int((~np.isnan(self.track['kps']).any((1, 2))).sum())
         return dict(face_frames=faced, face_backend=self.backend.name, face_version=self.version)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .core import load_params, merge_params
+from .faces import BLENDSHAPES
 from .media import load_audio
 from .sync import mouth_opening
 
@@ -18,12 +19,18 @@ from .sync import mouth_opening
 __all__ = [
     'TARGETS',
     'LANDMARK_RANGE',
+    'POSE7',
+    'SEED_TARGETS',
+    'MOUTH_SHAPES',
+    'LIP_SHAPES',
+    'SMILE_SHAPES',
     'mel_filterbank',
     'audio_features',
     'target_names',
     'frame_targets',
     'normalise',
     'to_clock',
+    'seed_targets',
     'vad_mask',
     'clip_features',
     'audit',
@@ -122,6 +129,34 @@ def to_clock(t_video: np.ndarray, y: np.ndarray, t_audio: np.ndarray) -> tuple[n
     return out, ok
 
 
+# %% ../nbs/60_features.ipynb #a8a2fbb0
+POSE7 = ['pos_x', 'pos_y', 'pos_z', 'rot_w', 'rot_x', 'rot_y', 'rot_z']  # seed 002's head pose: position, quaternion
+SEED_TARGETS = BLENDSHAPES + POSE7  # seed 002's 59 outputs
+MOUTH_SHAPES = [k for k in BLENDSHAPES if k.startswith(('jaw', 'mouth'))]  # mouth MAE: every jaw and mouth shape
+LIP_SHAPES = ['mouthClose', 'mouthFunnel', 'mouthPucker', 'mouthRollLower', 'mouthRollUpper']
+LIP_SHAPES += ['mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthUpperUpLeft', 'mouthUpperUpRight']
+SMILE_SHAPES = ['mouthSmileLeft', 'mouthSmileRight']
+
+
+def seed_targets(
+    blendshapes: np.ndarray,  # (n, 52) MediaPipe scores (NaN rows: no face)
+    matrix: np.ndarray,  # (n, 4, 4) facial transformation matrices
+) -> np.ndarray:
+    "Seed 002's 59 targets per video frame: 52 blendshapes in [0, 1] and the head pose in [-1, 1] (NaN: no face)."
+    from scipy.spatial.transform import Rotation
+
+    bs, M = np.asarray(blendshapes, np.float64), np.asarray(matrix, np.float64)
+    out = np.full((len(bs), len(SEED_TARGETS)), np.nan)
+    have = np.isfinite(bs).all(1) & np.isfinite(M.reshape(len(M), -1)).all(1)
+    if not have.any():
+        return out
+    R = M[have, :3, :3] / np.linalg.norm(M[have, :3, :3], axis=1, keepdims=True)  # unit columns: no scale
+    q = Rotation.from_matrix(R).as_quat()[:, [3, 0, 1, 2]]  # (w, x, y, z)
+    q *= np.where(q[:, :1] < 0, -1, 1)  # q and -q are one rotation: w >= 0
+    out[have] = np.c_[np.clip(bs[have], 0, 1), np.clip(M[have, :3, 3] / 100, -1, 1), q]
+    return out
+
+
 # %% ../nbs/60_features.ipynb #38fe35e6
 def vad_mask(segments, n: int, hop_s: float = 0.01, offset: float = 0.0) -> np.ndarray:
     "1 where a frame centre lies in a speech segment (clip-relative seconds, shifted by -offset)."
@@ -149,12 +184,26 @@ def clip_features(
     af = audio_features(a, sr, int(cfg['n_mels']), float(cfg['win_ms']), float(cfg['hop_ms']))
     T = len(af['rms'])
     ta = np.arange(T) * hop_s
-    raw, ref = frame_targets(tr['landmarks'], tr['pose'])
-    y, mask = to_clock(np.asarray(tr['t'], float), normalise(raw), ta)
+    kind = cfg.get('targets', 'auto')
+    if kind == 'blendshapes' or (kind == 'auto' and 'blendshapes' in tr.files):
+        if 'blendshapes' not in tr.files:
+            raise ValueError('no blendshapes in the face track (face backend is not mediapipe)')
+        names, ref = SEED_TARGETS, -1
+        y, mask = to_clock(np.asarray(tr['t'], float), seed_targets(tr['blendshapes'], tr['matrix']), ta)
+    else:
+        names = target_names()
+        raw, ref = frame_targets(tr['landmarks'], tr['pose'])
+        y, mask = to_clock(np.asarray(tr['t'], float), normalise(raw), ta)
     vad = vad_mask(clip.get('speech_segments'), T, hop_s)
     x = np.c_[af['mel'], af['zcr'], np.log(af['rms'] + 1e-5)].astype(np.float32)
     np.savez_compressed(
-        Path(out_dir) / f"{clip['clip_id']}.npz", x=x, y=y.astype(np.float32), mask=mask, vad=vad, ref=ref
+        Path(out_dir) / f"{clip['clip_id']}.npz",
+        x=x,
+        y=y.astype(np.float32),
+        mask=mask,
+        vad=vad,
+        ref=ref,
+        names=np.array(names),
     )
     return dict(
         clip_id=clip['clip_id'],
@@ -169,14 +218,17 @@ def clip_features(
 # %% ../nbs/60_features.ipynb #165a1b37
 def audit(files: list[str | os.PathLike]) -> tuple[pd.DataFrame, dict]:
     "Column audit table and summary over feature files; raises ValueError on NaNs the model would read."
-    xs, ys, ms = [], [], []
+    xs, ys, ms, tn = [], [], [], None
     for f in files:
         z = np.load(f)
+        tn = tn if tn is not None else (z['names'].tolist() if 'names' in z.files else target_names())
+        if ('names' in z.files and z['names'].tolist() != tn) or len(z['y'][0]) != len(tn):
+            raise ValueError(f'{Path(f).name}: other target columns than the first file (mixed face backends?)')
         xs.append(z['x'])
         ys.append(z['y'])
         ms.append(z['mask'])
     X, Y, M = np.concatenate(xs), np.concatenate(ys), np.concatenate(ms)
-    names = [f'mel{i}' for i in range(X.shape[1] - 2)] + ['zcr', 'log_rms'] + target_names()
+    names = [f'mel{i}' for i in range(X.shape[1] - 2)] + ['zcr', 'log_rms'] + tn
     A = np.c_[X, Y]
     tab = pd.DataFrame(
         {

@@ -13,13 +13,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .features import TARGETS
+from .features import MOUTH_SHAPES, POSE7, TARGETS
 
 # %% auto #0
 __all__ = [
     'MOUTH_COLS',
     'TCNBlock',
     'AudioToMotionTCN',
+    'target_layout',
     'motion_loss',
     'load_feature_files',
     'WindowSampler',
@@ -52,7 +53,8 @@ class TCNBlock(nn.Module):
 
 
 class AudioToMotionTCN(nn.Module):
-    "Audio features (B, T, n_in) -> bounded motion targets (B, T, n_out) in [0, 1]."
+    """Audio features (B, T, n_in) -> bounded motion targets (B, T, n_out): sigmoid, in [0, 1], except the last
+    `n_signed` (seed 002's head pose), tanh, in [-1, 1]."""
 
     def __init__(
         self,
@@ -63,8 +65,10 @@ class AudioToMotionTCN(nn.Module):
         kernel: int = 3,
         dropout: float = 0.1,
         padding: str = 'centred',
+        n_signed: int = 0,
     ):
         super().__init__()
+        self.n_signed = int(n_signed)
         if padding not in ('centred', 'causal'):
             raise ValueError('padding must be centred | causal')
         self.inp = nn.Conv1d(n_in, width, 1)
@@ -76,14 +80,27 @@ class AudioToMotionTCN(nn.Module):
         h = self.inp(x.transpose(1, 2))
         for b in self.blocks:
             h = b(h)
-        return torch.sigmoid(self.out(h)).transpose(1, 2)
+        o = self.out(h).transpose(1, 2)
+        if not self.n_signed:
+            return torch.sigmoid(o)
+        k = o.shape[-1] - self.n_signed
+        return torch.cat([torch.sigmoid(o[..., :k]), torch.tanh(o[..., k:])], -1)
 
 
 # %% ../nbs/61_train.ipynb #33b713ea
 MOUTH_COLS = [list(TARGETS).index(k) for k in ('mouth_open', 'lip_open', 'jaw_open')]
 
 
-def motion_loss(pred, y, mask, vad, w_temporal: float = 0.5, w_silence: float = 0.2) -> dict:
+def target_layout(names: list[str] | None) -> tuple[list[int], int]:
+    """The mouth columns the silence term holds still and the number of signed outputs, for a feature file's target
+    names (None: the landmark targets)."""
+    if names is None or list(names[: len(TARGETS)]) == list(TARGETS):
+        return MOUTH_COLS, 0
+    names = list(names)
+    return [names.index(k) for k in MOUTH_SHAPES], len(POSE7)
+
+
+def motion_loss(pred, y, mask, vad, w_temporal: float = 0.5, w_silence: float = 0.2, mouth=None) -> dict:
     """Smooth-L1 + temporal (1st/2nd differences) + silence (mouth still where VAD is 0), masked; returns the parts
     and the total."""
     m = mask.unsqueeze(-1).float()
@@ -98,7 +115,7 @@ def motion_loss(pred, y, mask, vad, w_temporal: float = 0.5, w_silence: float = 
         m1.sum().clamp(min=1) * y.shape[-1]
     ) + (F.smooth_l1_loss(d2p, d2y, reduction='none', beta=0.01) * m2).sum() / (m2.sum().clamp(min=1) * y.shape[-1])
     sil = (1 - vad[:, 1:]) * (1 - vad[:, :-1])
-    still = (d1p[..., MOUTH_COLS].abs().mean(-1) * sil).sum() / sil.sum().clamp(min=1)
+    still = (d1p[..., MOUTH_COLS if mouth is None else mouth].abs().mean(-1) * sil).sum() / sil.sum().clamp(min=1)
     total = base + w_temporal * temp + w_silence * still
     return dict(total=total, base=base, temporal=temp, silence=still)
 
@@ -116,6 +133,7 @@ def load_feature_files(files) -> list[dict]:
                 y=torch.from_numpy(z['y']),
                 mask=torch.from_numpy(z['mask'].astype(bool)),
                 vad=torch.from_numpy(z['vad'].astype(np.float32)),
+                names=z['names'].tolist() if 'names' in z.files else None,
             )
         )
     return out
@@ -158,6 +176,7 @@ def evaluate_loss(model, data: list[dict], cfg: dict) -> float:
                 d['vad'][None],
                 cfg['loss']['temporal'],
                 cfg['loss']['silence'],
+                target_layout(d.get('names'))[0],
             )
             tot += float(l['total']) * len(d['x'])
             n += len(d['x'])
@@ -174,7 +193,10 @@ def fit(
     np.random.seed(cfg['seed'])
     torch.set_num_threads(int(cfg['threads']))  # small convolutions: one thread is fastest, and reproducible
     n_in, n_out = train_data[0]['x'].shape[1], train_data[0]['y'].shape[1]
-    model = AudioToMotionTCN(n_in, n_out, cfg['width'], cfg['depth'], cfg['kernel'], cfg['dropout'], cfg['padding'])
+    mouth, signed = target_layout(train_data[0].get('names'))
+    model = AudioToMotionTCN(
+        n_in, n_out, cfg['width'], cfg['depth'], cfg['kernel'], cfg['dropout'], cfg['padding'], signed
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
     steps = int(cfg['steps_per_epoch'])
     E = int(cfg['max_epochs'])
@@ -187,7 +209,7 @@ def fit(
         tl = []
         for _ in range(steps):
             x, y, m, v = sampler.batch(int(cfg['batch']))
-            l = motion_loss(model(x), y, m, v, cfg['loss']['temporal'], cfg['loss']['silence'])
+            l = motion_loss(model(x), y, m, v, cfg['loss']['temporal'], cfg['loss']['silence'], mouth)
             opt.zero_grad()
             l['total'].backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg['clip_grad'])
@@ -217,6 +239,7 @@ def save_model(model, path, cfg: dict, meta: dict):
             'cfg': cfg,
             'n_in': model.inp.in_channels,
             'n_out': model.out.out_channels,
+            'n_signed': model.n_signed,
             'meta': meta,
         },
         path,
@@ -226,6 +249,8 @@ def save_model(model, path, cfg: dict, meta: dict):
 def load_model(path) -> AudioToMotionTCN:
     ck = torch.load(path, map_location='cpu', weights_only=False)
     c = ck['cfg']
-    m = AudioToMotionTCN(ck['n_in'], ck['n_out'], c['width'], c['depth'], c['kernel'], c['dropout'], c['padding'])
+    m = AudioToMotionTCN(
+        ck['n_in'], ck['n_out'], c['width'], c['depth'], c['kernel'], c['dropout'], c['padding'], ck.get('n_signed', 0)
+    )
     m.load_state_dict(ck['state_dict'])
     return m.eval()
