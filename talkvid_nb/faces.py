@@ -494,7 +494,7 @@ class MediaPipeFaces:
         return self._dlib
 
     def on_crop(self, rgb: np.ndarray, box: np.ndarray) -> Face | None:
-        "The face in a square crop around `box` (1.6 times its size, scaled to `crop` pixels), mapped back to the frame."
+        "The face in a square crop around `box` (1.6 times its size, `crop` pixels wide), mapped back to the frame."
         c = np.asarray(box, np.float64).reshape(2, 2).mean(0)
         s = 1.6 * max(box[2] - box[0], box[3] - box[1], 8)
         k = self.crop / s
