@@ -453,11 +453,12 @@ class MediaPipeFaces:
         getattr(threading, '_register_atexit', atexit.register)(self.close)
 
     def reset(self):
-        "Start a fresh track (a new clip): VIDEO mode must not carry the last clip's face over."
-        if self.video is not None:
-            self.video.close()
-        self.video = self.vision.FaceLandmarker.create_from_options(self._opts(self.vision.RunningMode.VIDEO, 1))
-        self.ts = 0
+        """Start a fresh track (a new clip): VIDEO mode must not carry the last clip's face over. One blank frame
+        ends the track (a new landmarker a clip would log MediaPipe's start-up warnings for every clip)."""
+        if self.video is None:
+            self.video = self.vision.FaceLandmarker.create_from_options(self._opts(self.vision.RunningMode.VIDEO, 1))
+        self.ts += self.step
+        self.video.detect_for_video(self._image(np.zeros((64, 64, 3), np.uint8)), self.ts)
 
     def close(self):
         for lm in (self.image, self.video):
