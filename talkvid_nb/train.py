@@ -25,6 +25,7 @@ __all__ = [
     'load_feature_files',
     'WindowSampler',
     'evaluate_loss',
+    'start_at_mean',
     'fit',
     'save_model',
     'load_model',
@@ -183,6 +184,18 @@ def evaluate_loss(model, data: list[dict], cfg: dict) -> float:
     return tot / max(n, 1)
 
 
+def start_at_mean(model: AudioToMotionTCN, data: list[dict]):
+    """Set the output bias so that an input-blind model predicts each target's training mean: training starts from
+    the best constant (the `mean` baseline of `62_evaluate`) and learns what the audio adds to it."""
+    Y = torch.cat([d['y'][d['mask']] for d in data])
+    mu = torch.nan_to_num(Y.nanmean(0), 0.5) if len(Y) else torch.full((model.out.out_channels,), 0.5)
+    k = len(mu) - model.n_signed
+    with torch.no_grad():
+        model.out.bias[:k] = torch.logit(mu[:k].clamp(0.01, 0.99))
+        model.out.bias[k:] = torch.atanh(mu[k:].clamp(-0.99, 0.99))
+        model.out.weight.mul_(0.1)  # small deviations from the mean at the start
+
+
 def fit(
     train_data: list[dict], val_data: list[dict], cfg: dict, progress: bool = True
 ) -> tuple[nn.Module, pd.DataFrame]:
@@ -197,6 +210,7 @@ def fit(
     model = AudioToMotionTCN(
         n_in, n_out, cfg['width'], cfg['depth'], cfg['kernel'], cfg['dropout'], cfg['padding'], signed
     )
+    start_at_mean(model, train_data)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
     steps = int(cfg['steps_per_epoch'])
     E = int(cfg['max_epochs'])
