@@ -15,9 +15,11 @@ from .core import load_params, merge_params, to_jsonable
 # %% auto #0
 __all__ = [
     'CAPTION_SCHEMA',
+    'EXPRESSION_ON',
     'PAPER_PROMPT',
     'validate_caption',
     'eye_aspect_ratio',
+    'blendshape_events',
     'track_measurements',
     'frame_stats',
     'syllable_rate',
@@ -145,6 +147,29 @@ def eye_aspect_ratio(lm: np.ndarray) -> np.ndarray:
     return (ear(lm[:, 36:42]) + ear(lm[:, 42:48])) / 2
 
 
+EXPRESSION_ON = {  # blendshape event: (MediaPipe scores averaged, threshold, fewest frames)
+    'blinks': (['eyeBlinkLeft', 'eyeBlinkRight'], 0.5, 2),
+    'smiles': (['mouthSmileLeft', 'mouthSmileRight'], 0.5, 4),
+    'brow_raises': (['browInnerUp'], 0.5, 4),
+    'jaw_openings': (['jawOpen'], 0.3, 2),
+}
+
+
+def blendshape_events(
+    bs: np.ndarray,  # (n, 52) MediaPipe blendshape scores of the frames with a face
+    t: np.ndarray,  # their times (s)
+) -> dict[str, list[tuple[float, float]]]:
+    "Blinks, smiles, brow raises and jaw openings as (start, end) seconds, from the blendshapes (`EXPRESSION_ON`)."
+    from talkvid_nb.faces import BLENDSHAPES
+
+    out = {}
+    for name, (keys, on, least) in EXPRESSION_ON.items():
+        x = np.asarray(bs, float)[:, [BLENDSHAPES.index(k) for k in keys]].mean(1)
+        runs = [(a, b) for a, b in _runs(x > on) if b - a >= least]  # b: the first frame after the run
+        out[name] = [(round(float(t[a]), 2), round(float(t[b - 1]), 2)) for a, b in runs]
+    return out
+
+
 def track_measurements(
     tr: dict,  # a face track (`data/tracks/<clip_id>.npz` loaded)
     fps: float = 25.0,
@@ -177,6 +202,9 @@ def track_measurements(
     ear = eye_aspect_ratio(lm[idx])
     mo = mouth_opening(lm[idx])
     blinks = _runs(ear < 0.7 * np.nanmedian(ear))
+    events = blendshape_events(tr['blendshapes'][idx], idx / fps) if 'blendshapes' in tr else {}
+    if events:  # MediaPipe's blendshapes measure these directly
+        blinks = [(a, a) for a in np.searchsorted(idx / fps, [s for s, _ in events['blinks']])]
     thr = np.nanmedian(mo) + 0.5 * (np.nanpercentile(mo, 95) - np.nanmedian(mo))
     opens = _runs(mo > thr) if np.nanpercentile(mo, 95) > np.nanmedian(mo) else []
     out.update(
@@ -195,7 +223,8 @@ def track_measurements(
         face_center=(float(c[:, 0].mean() / W), float(c[:, 1].mean() / H)),
         face_area=float(np.mean((bbox[idx, 2] - bbox[idx, 0]) * (bbox[idx, 3] - bbox[idx, 1])) / (W * H)),
         blinks=[round(float(idx[a] / fps), 2) for a, b in blinks],
-        mouth_openings=len(opens),
+        mouth_openings=len(events['jaw_openings']) if events else len(opens),
+        **{k: v for k, v in events.items() if k != 'blinks'},  # smiles, brow_raises, jaw_openings: (start, end) s
     )
     return out
 
@@ -296,6 +325,12 @@ def measured_caption(
             f'{len(m["blinks"])} blinks'
             + (f' at {", ".join(f"{t:.1f}" for t in m["blinks"])} s' if m['blinks'] else ''),
             f'{m["mouth_openings"]} mouth-opening events',
+            *[
+                f'{len(m[k])} {k.replace("_", " ")}'
+                + (f' at {", ".join(f"{a:.1f}" for a, _ in m[k])} s' if m[k] else '')
+                for k in ('smiles', 'brow_raises', 'jaw_openings')
+                if k in m
+            ],
         ]
         subject = [
             f'face centred at ({m["face_center"][0]:.2f}, {m["face_center"][1]:.2f}) of the frame, covering '
@@ -385,6 +420,10 @@ def summary_sentence(m: dict, speech_s: float, dur: float, rate, lang, fs: dict)
             f'it ends {abs(r[-1] - r[0]):.1f}° {"more" if abs(r[-1]) > abs(r[0]) else "less"} tilted than it began.'
         )
         parts.append(f'The eyes blink {len(m["blinks"])} times and the mouth opens {m["mouth_openings"]} times.')
+        if 'smiles' in m:  # MediaPipe's blendshapes
+            parts.append(
+                f'The speaker smiles {len(m["smiles"])} times and raises the brows {len(m["brow_raises"])} times.'
+            )
     else:
         parts.append('No face could be tracked in this clip.')
     s = f'Speech fills {speech_s:.1f} of {dur:.1f} seconds'
