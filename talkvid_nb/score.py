@@ -4,20 +4,20 @@
 
 # %% ../nbs/30_score.ipynb #bd4c2aaf
 from __future__ import annotations
-import functools, importlib, itertools, time
+import functools, importlib, importlib.util, itertools, time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 
-from .core import SCHEMAS, code_hash, file_hash, read_table, stable_hash, stage_dir, write_table
+from .core import SCHEMAS, code_hash, file_hash, find_root, read_table, stable_hash, stage_dir, write_table
 from .media import iter_frames, probe
 from .parallel import map_clips, trim_heap
 from .scorer import Frame, Scorer, timed
 
 # %% auto #0
-__all__ = ['make_scorers', 'decode_chunks', 'score_clip', 'scorer_modules', 'run_score']
+__all__ = ['make_scorers', 'decode_chunks', 'score_clip', 'scorer_modules', 'model_files', 'run_score']
 
 
 # %% ../nbs/30_score.ipynb #7b69e0b4
@@ -84,6 +84,24 @@ def scorer_modules(cfg: dict) -> list[str]:  # the `score` section
     return [f'talkvid_nb.{name}' for name in cfg['scorers']]
 
 
+def model_files(cfg: dict) -> dict:  # the `score` section
+    """Which of the model paths the section names are on disk (file sizes), and whether `mediapipe` is installed: part
+    of the score cache's salt, so that `backend: auto` rescores when a model appears or goes (`make models`)."""
+    out = {'mediapipe': importlib.util.find_spec('mediapipe') is not None}
+    todo = [cfg]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, dict):
+            todo += list(x.values())
+        elif isinstance(x, str) and x.startswith('models/'):
+            p = find_root() / x
+            if p.is_file():
+                out[x] = p.stat().st_size
+            elif p.is_dir():
+                out[x] = sorted((str(f.relative_to(p)), f.stat().st_size) for f in p.rglob('*') if f.is_file())
+    return out
+
+
 # %% ../nbs/30_score.ipynb #d42d3d1a
 SCHEMAS['scores'] = dict(key='clip_id', columns=['clip_id', 'video_id', 'duration', 'status', 'reason', 'detail'])
 
@@ -101,6 +119,7 @@ def run_score(
         {
             'params': score,
             'code': code_hash('talkvid_nb.score', 'talkvid_nb.scorer', 'talkvid_nb.media', *scorer_modules(score)),
+            'models': model_files(score),
         }
     )
     res = map_clips(
