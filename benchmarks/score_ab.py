@@ -48,11 +48,12 @@ def stage_once(samples: str, workers: int) -> dict:
         cpu_s=ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
         failed=bad,
         code=str(Path(talkvid_nb.__file__).resolve().parent),
+        face_backend=sorted({str(r.get('face_backend')) for r in res if r.get('status') == 'ok'}),
     )
 
 
 def export(rev: str | None, dest: Path) -> Path:
-    "The version's talkvid_nb/ and params.yaml in `dest` (rev None: the working tree)."
+    "The version's talkvid_nb/ and params.yaml in `dest` (rev None: the working tree), and a link to models/."
     dest.mkdir(parents=True)
     if rev is None:
         subprocess.run(['cp', '-r', str(ROOT / 'talkvid_nb'), str(ROOT / 'params.yaml'), str(dest)], check=True)
@@ -61,6 +62,8 @@ def export(rev: str | None, dest: Path) -> Path:
             ['git', '-C', str(ROOT), 'archive', rev, 'talkvid_nb', 'params.yaml'], check=True, capture_output=True
         ).stdout
         subprocess.run(['tar', '-x', '-C', str(dest)], input=tar, check=True)
+    if (ROOT / 'models').is_dir():  # both versions see the same model files (the study root is `dest` for them)
+        (dest / 'models').symlink_to(ROOT / 'models')
     return dest
 
 
@@ -177,7 +180,8 @@ def main():
                 assert Path(r['code']) == (d / 'talkvid_nb').resolve(), f"ran {r['code']}, not the exported {name}"
                 print(
                     f"pair {p + 1} {name:>12s}: {r['rtf']:6.2f}x real time, wall {r['wall_s']:5.1f} s, CPU "
-                    f"{r['cpu_s']:5.1f} s" + (f", failed {r['failed']}" if r['failed'] else ''),
+                    f"{r['cpu_s']:5.1f} s, faces {'/'.join(r.get('face_backend', []))}"
+                    + (f", failed {r['failed']}" if r['failed'] else ''),
                     flush=True,
                 )
         (o, ro), (n, rn) = runs.items()
