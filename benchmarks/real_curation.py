@@ -17,8 +17,10 @@ audio, …) and runs the study's collect → segment → score → filter on it.
    (data/features), and the corpus's validation clips stop both early;
 3. evaluates both models, and the training mean and the linear baseline (`62_evaluate`, fitted on the curated pool),
    on the clean clips of the held-out half by `62_evaluate.window_metrics` (whole clips);
-4. averages per person and bootstraps over persons (not windows): `summary.md`, `per_clip.csv`, `per_person.csv`,
-   `metrics.json` under --out.
+4. averages per person and bootstraps over persons (not windows): `summary.md`, `table.csv`, `per_clip.csv`,
+   `per_person.csv`, `metrics.json` under --out;
+5. measures sync with the curated TCN on the held-out half's clean clips and known-shift copies (issue 29's test
+   bed): `sync_clips.csv` and the summary's last table.
 No person is ever evaluated by a model that saw any clip of them."""
 
 import argparse, json, time
@@ -229,6 +231,7 @@ def main():
     pd.DataFrame(sync_rows).to_csv(out / 'sync_clips.csv', index=False)
     table, per_person = person_table(per_clip)
     per_clip.to_csv(out / 'per_clip.csv', index=False)
+    table.round(4).to_csv(out / 'table.csv', index=False)
     per_person.to_csv(out / 'per_person.csv', index=False)
     targets = stage_params('evaluate')['targets']
     fmt = lambda r: f'{r["mean"]:.3f} [{r["lo"]:.3f}, {r["hi"]:.3f}]'

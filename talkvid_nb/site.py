@@ -12,7 +12,7 @@ import pandas as pd
 from .core import plain_math
 
 # %% auto #0
-__all__ = ['PIPELINE', 'DROP_TAGS', 'reader_notebook', 'headline_sections', 'build_site']
+__all__ = ['PIPELINE', 'DROP_TAGS', 'REAL_PAGES', 'reader_notebook', 'headline_sections', 'build_site']
 
 # %% ../nbs/81_site.ipynb #f0ff939e
 PIPELINE = [
@@ -102,8 +102,20 @@ def headline_sections(reports: Path) -> list[tuple[str, str, str, str]]:
         ('Filters on real footage (held-out persons)',
          'Real clips with labelled defects: each criterion against its defects, on persons that fitted nothing.',
          _table(reports / 'real_validity' / 'criteria.csv', None, 14), 'real_validity.html'),
+        ('The curation experiment on real footage (held-out persons)',
+         "Seed 002's metrics, mean over persons [95 % CI over persons]: the TCN on curated and uncurated real pools, "
+         'and two baselines.',
+         _table(reports / 'real_curation' / 'table.csv', ['model', 'metric', 'persons', 'mean', 'lo', 'hi'], 28),
+         'real_curation.html'),
     ]  # fmt: skip
     return [s for s in out if s[2]]
+
+
+REAL_PAGES = [  # (reports folder, markdown report, title): the benchmarks on real footage, one page each
+    ('real_validity', 'summary.md', 'Real-footage validity'),
+    ('real_curation', 'summary.md', 'The curation experiment on real footage'),
+    ('faces', 'backends.md', 'Face backends on real clips'),
+]
 
 
 def build_site(
@@ -138,12 +150,13 @@ def build_site(
             f'<li><a href="{s}.html"><b>{html.escape(s)}</b> · {html.escape(title)}</a> '
             f'(<a href="{s}.code.html">code</a>)<br><small>{summ_html}</small></li>'
         )
-    real = Path(reports) / 'real_validity' / 'summary.md' if reports else None
-    if real is not None and real.exists():  # benchmarks/real_validity.py ran here: its report is a page
-        body = mistune.html(real.read_text())
-        head = '<!doctype html><html><head><meta charset="utf-8"><title>Real-footage validity</title></head>'
-        page = f'{head}<body>{body}</body></html>'
-        (out / 'real_validity.html').write_text(_nav(page, [('index', 'index.html')]))
+    for folder, md, title in REAL_PAGES:  # benchmarks run on real footage here: each report is a page
+        real = Path(reports) / folder / md if reports else None
+        if real is None or not real.exists():
+            continue
+        head = f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        page = f'{head}<body>{mistune.html(real.read_text())}</body></html>'
+        (out / f'{folder}.html').write_text(_nav(page, [('index', 'index.html')]))
         for png in real.parent.glob('*.png'):  # the report's figures, beside the page that shows them
             shutil.copy(png, out / png.name)
     heads = headline_sections(Path(reports)) if reports else []
