@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .core import find_root
-from .models import sha256
+from .models import model_path, sha256
 from .scorer import Scorer
 
 # %% auto #0
@@ -399,9 +399,7 @@ def landmarker_path(path: str | os.PathLike | None = 'models/face_landmarker.tas
     "The Face Landmarker model file when it and the `mediapipe` package are both present (`make models` puts it there)."
     if path is None or importlib.util.find_spec('mediapipe') is None:
         return None
-    p = Path(path)
-    if not p.is_absolute() and not p.exists():
-        p = find_root() / p
+    p = model_path(path)
     return p if p.is_file() else None
 
 

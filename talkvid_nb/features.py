@@ -184,7 +184,7 @@ def clip_features(
     af = audio_features(a, sr, int(cfg['n_mels']), float(cfg['win_ms']), float(cfg['hop_ms']))
     T = len(af['rms'])
     ta = np.arange(T) * hop_s
-    kind = cfg.get('targets', 'auto')
+    kind = cfg['targets']
     if kind == 'blendshapes' or (kind == 'auto' and 'blendshapes' in tr.files):
         if 'blendshapes' not in tr.files:
             raise ValueError('no blendshapes in the face track (face backend is not mediapipe)')

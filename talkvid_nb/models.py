@@ -4,13 +4,28 @@
 
 # %% ../nbs/08_models.ipynb #3f4ddaad
 from __future__ import annotations
-import hashlib, json, os, shutil
+import hashlib, importlib.util, json, os, shutil
 from pathlib import Path
 
 from .core import find_root
 
 # %% auto #0
-__all__ = ['MODELS', 'sha256', 'model_sources', 'fetch_model', 'models_cli']
+__all__ = ['MODELS', 'model_path', 'sha256', 'model_sources', 'fetch_model', 'models_cli']
+
+
+# %% ../nbs/08_models.ipynb #2c2182b9
+def model_path(path: str | os.PathLike) -> Path:
+    "Where a params.yaml model path points: as given if it exists, else under the study root or this package's source."
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    spec = importlib.util.find_spec('talkvid_nb')
+    roots = [find_root()] + ([Path(spec.origin).resolve().parents[1]] if spec and spec.origin else [])
+    for root in roots:
+        if (root / p).exists():
+            return root / p
+    return roots[0] / p
+
 
 # %% ../nbs/08_models.ipynb #9cc7881b
 MODELS = {  # every model file the study can use that is not shipped in a wheel: where it goes and where it comes from

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core import SCHEMAS, code_hash, file_hash, find_root, read_table, stable_hash, stage_dir, write_table
+from .models import model_path
 from .media import iter_frames, probe
 from .parallel import map_clips, trim_heap
 from .scorer import Frame, Scorer, timed
@@ -94,7 +95,7 @@ def model_files(cfg: dict) -> dict:  # the `score` section
         if isinstance(x, dict):
             todo += list(x.values())
         elif isinstance(x, str) and x.startswith('models/'):
-            p = find_root() / x
+            p = model_path(x)
             if p.is_file():
                 out[x] = p.stat().st_size
             elif p.is_dir():
