@@ -44,15 +44,21 @@ def _build_one(args):
     return build_ladder(pd.DataFrame([row]), out)
 
 
-def build(bases: pd.DataFrame, out: Path, n_workers: int) -> pd.DataFrame:
-    "The ladder, bases in parallel; its metadata.csv covers every base."
+def build(bases: pd.DataFrame, out: Path, n_workers: int, real: Path | None = None) -> pd.DataFrame:
+    """The ladder, bases in parallel; its metadata.csv covers every clip: the person and, from `real`'s sidecar, the
+    person's language, gender, age group and ethnicity (so the ladder is a folder source the whole study can run on)."""
     items = [(r, out) for r in bases.to_dict('records')]
     with ProcessPoolExecutor(max(n_workers, 1)) as ex:
         labels = pd.concat(list(ex.map(_build_one, items)), ignore_index=True)
     for f in out.glob('*.mp4'):  # a clip of an earlier ladder is not part of this one
         if f.name not in set(labels.file):
             f.unlink()
-    labels[['file', 'person_id']].to_csv(out / 'metadata.csv', index=False)
+    meta = labels[['file', 'person_id']]
+    side = Path(real) / 'metadata.csv' if real else None
+    if side is not None and side.exists():
+        people = pd.read_csv(side).drop(columns=['file']).drop_duplicates('person_id')
+        meta = meta.merge(people, on='person_id', how='left')
+    meta.to_csv(out / 'metadata.csv', index=False)
     return labels
 
 
@@ -262,7 +268,7 @@ def main():
     work, out = Path(a.work), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     bases = real_bases(a.real, a.samples)
-    labels = build(bases, work / 'ladder', a.n_workers)
+    labels = build(bases, work / 'ladder', a.n_workers, Path(a.real))
     clips = labels.merge(run_study(work / 'ladder', work / 'study', a.n_workers), on='file', how='left')
     clips['half'] = clips.person_id.map(half)
     flt = stage_params('filter')
