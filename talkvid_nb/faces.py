@@ -704,11 +704,12 @@ class FaceTracker:
     def track(self) -> dict[str, np.ndarray]:
         "The whole track as `track_arrays` gives it, packed frames and `frames` together."
         parts = self.packed + [track_arrays(self.frames)] if self.frames or not self.packed else self.packed
-        if len(parts) == 1:
-            return parts[0]
-        for e in set(EXTRAS) & set().union(*parts):  # chunks without a face have none: NaN rows
+        # the backend's arrays, and any a chunk has, in every chunk: NaN rows where there was no face
+        for e in set(EXTRAS) & (set().union(*parts) | set(getattr(self.b, 'extras', ()))):
             for p in parts:
                 p.setdefault(e, np.full((len(p['t']), *EXTRAS[e]), np.nan, np.float32))
+        if len(parts) == 1:
+            return parts[0]
         return {k: (parts[0][k] if k == 'size' else np.concatenate([p[k] for p in parts])) for k in parts[0]}
 
 
@@ -782,8 +783,6 @@ class FaceTrackScorer(Scorer):
 
     def result(self) -> dict:
         self.track = self.tracker.track()
-        for e in getattr(self.backend, 'extras', ()):  # the backend's arrays even in a clip without a face
-            self.track.setdefault(e, np.full((len(self.track['t']), *EXTRAS[e]), np.nan, np.float32))
         faced = int((~np.isnan(self.track['kps']).any((1, 2))).sum())
         return dict(face_frames=faced, face_backend=self.backend.name, face_version=self.version)
 
