@@ -212,10 +212,21 @@ def main():
         help='also time the kernels inside the scorers (per frame, one thread) and the rate they allow',
     )
     ap.add_argument('--out', default=str(ROOT / 'reports' / 'benchmarks'))
+    ap.add_argument(
+        '--mode',
+        choices=['full', 'cascade', 'ab'],
+        help='score.mode on the mix (corpus, real ladder, real clips, samples) instead: ab = both, interleaved',
+    )
+    ap.add_argument('--pairs', type=int, default=1, help='with --mode ab: interleaved full/cascade pairs')
+    ap.add_argument('--every', type=int, default=1, help='with --mode: every N-th clip of each source of the mix')
+    ap.add_argument('--real', default=str(ROOT.parent / 'shared' / 'real'))
+    ap.add_argument('--work', default=str(ROOT / 'data' / 'score_cascade'), help='with --mode: scratch data folders')
     a = ap.parse_args()
     import yaml
 
     params = yaml.safe_load((ROOT / 'params.yaml').read_text())
+    if a.mode:
+        return cascade_main(a, params)
     cfg = params['score']
     vids = sorted(Path(a.samples).glob('*.mp4'))
     ctx = get_context('spawn')
@@ -300,6 +311,222 @@ def main():
     print(json.dumps({k: v for k, v in res.items() if k != 'per_video'}, indent=1))
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / f'score_rtf_{a.engine}.json').write_text(json.dumps(res, indent=1))
+
+
+# ---- score.mode full vs cascade on a realistic mix (issue: cheap first) ----
+MIX = ('corpus', 'ladder', 'real', 'samples')
+
+
+def mix_segments(real: Path, samples: Path, every: int = 1) -> 'pd.DataFrame':
+    """The mix, as a segments table the stage reads: the default corpus's kept segments (`dvc repro`), the real-footage
+    ladder's (`benchmarks/real_validity.py`), and every real clip and shared sample whole; every `every`-th of each."""
+    import pandas as pd
+    from talkvid_nb.media import probe
+
+    rows = []
+    for name, d in (('corpus', ROOT / 'data'), ('ladder', ROOT / 'data' / 'real_validity' / 'study')):
+        seg = pd.read_parquet(d / 'segments.parquet')
+        seg = seg[seg.status == 'ok'].sort_values('clip_id')
+        for r in seg.itertuples():
+            p = Path(r.path) if Path(r.path).is_absolute() else ROOT / r.path
+            rows.append(
+                dict(
+                    clip_id=f'{name}__{r.clip_id}',
+                    video_id=r.video_id,
+                    path=str(p),
+                    duration=r.duration,
+                    speech_ratio=r.speech_ratio,
+                    source=name,
+                )
+            )
+    for name, d in (('real', real), ('samples', samples)):
+        for v in sorted(Path(d).glob('*.mp4')):
+            rows.append(
+                dict(
+                    clip_id=f'{name}__{v.stem}',
+                    video_id=v.stem,
+                    path=str(v),
+                    duration=probe(v)['duration'],
+                    speech_ratio=float('nan'),
+                    source=name,
+                )
+            )
+    df = pd.DataFrame(rows)
+    df = df[df.groupby('source').cumcount() % every == 0].reset_index(drop=True)
+    return df.assign(status='ok', reason=None, detail=None)
+
+
+def mode_run(seg, mode: str, params: dict, workers: int, work: Path, filt: dict | None = None) -> dict:
+    "One timed score stage over the mix in `mode`, from an empty cache: wall and CPU seconds, the scores."
+    import shutil
+    from talkvid_nb.score import run_score
+
+    d = work / mode
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    seg.to_parquet(d / 'segments.parquet')
+    ru0, c0 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    sc = run_score({**params['score'], 'mode': mode}, d, 'local', workers, filt=filt or params['filter'])
+    wall = time.perf_counter() - t0
+    ru1, c1 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    cpu = sum(getattr(b, k) - getattr(a, k) for a, b in ((ru0, ru1), (c0, c1)) for k in ('ru_utime', 'ru_stime'))
+    return dict(mode=mode, wall_s=wall, cpu_s=cpu, scores=sc, dir=d)
+
+
+def verdicts(sc, filt: dict):
+    "Each clip's verdict and first failing criterion under the filter section `filt`."
+    from talkvid_nb.filter import apply_filter
+
+    f = apply_filter(sc, filt)
+    return f.set_index('clip_id')[['status', 'first_fail']].sort_index()
+
+
+def cascade_main(a, params: dict):
+    """`--mode full|cascade|ab`: the score stage on the mix in that mode (`ab`: both, interleaved `--pairs` times, the
+    order alternating); verdict table, rates, CPU per kept clip-second, the share of clips reaching each step, and what
+    threshold changes cost afterwards. Writes `<out>/score_cascade.json` and `score_cascade_verdicts.csv`."""
+    import pandas as pd
+    from talkvid_nb.filter import apply_filter
+
+    seg = mix_segments(Path(a.real), Path(a.samples), a.every)
+    S = float(seg.duration.sum())
+    print(f'mix: {len(seg)} clips, {S:.0f} s of video', seg.source.value_counts().to_dict(), flush=True)
+    work = Path(a.work)
+    modes = ['full', 'cascade'] if a.mode == 'ab' else [a.mode]
+    runs = []
+    for i in range(max(1, a.pairs)):
+        for m in modes if i % 2 == 0 else modes[::-1]:
+            r = mode_run(seg, m, params, a.workers, work)
+            runs.append(r)
+            print(
+                f"run {len(runs)}: {m:8s} wall {r['wall_s']:7.1f} s  rate {S / r['wall_s']:5.2f}x  "
+                f"cpu {r['cpu_s']:7.1f} s",
+                flush=True,
+            )
+    filt = params['filter']
+    last = {r['mode']: r for r in runs}
+    res = dict(
+        clips=len(seg),
+        video_seconds=round(S, 1),
+        workers=a.workers,
+        every=a.every,
+        by_source=seg.source.value_counts().to_dict(),
+        runs=[],
+    )
+    for r in runs:
+        v = verdicts(r['scores'], filt)
+        kept = seg.set_index('clip_id').loc[v.index[v.status == 'ok']].duration.sum()
+        res['runs'].append(
+            dict(
+                mode=r['mode'],
+                wall_s=round(r['wall_s'], 1),
+                rate=round(S / r['wall_s'], 2),
+                cpu_s=round(r['cpu_s'], 1),
+                cpu_per_kept_s=round(r['cpu_s'] / kept, 3) if kept else None,
+                kept=int((v.status == 'ok').sum()),
+            )
+        )
+    for m in modes:
+        rates = [x['rate'] for x in res['runs'] if x['mode'] == m]
+        res[f'rate_{m}_median'] = float(np.median(rates))
+        res[f'cpu_per_kept_s_{m}_median'] = float(
+            np.median([x['cpu_per_kept_s'] for x in res['runs'] if x['mode'] == m])
+        )
+    if a.mode == 'ab':
+        res['speedup_median'] = round(res['rate_cascade_median'] / res['rate_full_median'], 2)
+        vf, vc = verdicts(last['full']['scores'], filt), verdicts(last['cascade']['scores'], filt)
+        tab = vf.join(vc, lsuffix='_full', rsuffix='_cascade').join(seg.set_index('clip_id').source)
+        same = (tab.status_full == tab.status_cascade) & (
+            tab.first_fail_full.fillna('') == tab.first_fail_cascade.fillna('')
+        )
+        res['verdicts_equal'] = int(same.sum())
+        res['verdicts_differ'] = tab[~same].reset_index().to_dict('records')
+        res['verdict_table'] = (
+            tab.assign(first_fail=tab.first_fail_full.fillna('kept'))
+            .groupby(['source', 'first_fail'])
+            .size()
+            .unstack(fill_value=0)
+            .to_dict('index')
+        )
+        tab.reset_index().to_csv(Path(a.out) / 'score_cascade_verdicts.csv', index=False)
+        csc = last['cascade']['scores']
+        csc = csc[csc.status == 'ok']
+        res['steps_reached'] = {
+            st: round(float(csc[f'time_{col}_s'].notna().mean()), 3)
+            for st, col in (('quality', 'quality'), ('motion', 'motion'), ('faces', 'faces'))
+        }
+        ks = set(vf.index[vf.status == 'ok'])  # kept clips: cascade CPU vs full CPU, from the clips' own timings
+        fsc = last['full']['scores'].set_index('clip_id')
+        res['kept_clip_time_ratio'] = round(
+            float(csc.set_index('clip_id').loc[list(ks)].time_total_s.sum() / fsc.loc[list(ks)].time_total_s.sum()), 3
+        )
+        res['threshold_changes'] = threshold_changes(seg, params, a.workers, last)
+    print(json.dumps({k: v for k, v in res.items() if k != 'verdicts_differ'}, indent=1))
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / 'score_cascade.json').write_text(json.dumps(res, indent=1, default=str))
+
+
+def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]:
+    """After the cascade run: change a threshold and run the stage again on its cache. Rescored must be exactly the
+    clips the old thresholds stopped before a step the new ones need; verdicts must equal `full`'s under the new
+    ones."""
+    import copy
+    from talkvid_nb.score import cascade_next, run_score, score_steps
+
+    out = []
+    base = params['filter']
+    changes = [
+        ('quality min 5.0 -> 4.0 (brisque)', ('per_backend', 'brisque', 'quality', 'min'), 4.0),
+        ('motion max 0.9999 -> 1.0 (flow)', ('per_backend', 'flow', 'motion', 'max'), 1.0),
+        ('quality min 4.0 -> 6.0 (brisque)', ('per_backend', 'brisque', 'quality', 'min'), 6.0),
+    ]
+    filt, d = copy.deepcopy(base), last['cascade']['dir']
+    steps = score_steps(params['score']['scorers'])
+    for name, path, value in changes:
+        new = copy.deepcopy(filt)
+        x = new
+        for k in path[:-1]:
+            x = x[k]
+        x[path[-1]] = value
+        old = run_score({**params['score'], 'mode': 'cascade'}, d, filt=filt)  # all from the cache: the state before
+        old = old[old.status == 'ok']
+        expect = set()
+        for r in old.to_dict('records'):
+            done = {
+                s
+                for s, c in (('quality', 'time_quality_s'), ('motion', 'time_motion_s'), ('faces', 'time_faces_s'))
+                if pd_notna(r.get(c))
+            }
+            if set(steps) - done and cascade_next(r, done, steps, new)[0] is None:
+                expect.add(r['clip_id'])
+        t0 = time.perf_counter()
+        sc = run_score({**params['score'], 'mode': 'cascade'}, d, 'local', workers, filt=new)
+        wall = time.perf_counter() - t0
+        ok = sc[sc.status == 'ok']
+        redone = set(ok.clip_id) - set(sc.attrs['from_cache'])
+        vf, vc = verdicts(last['full']['scores'], new), verdicts(sc, new)
+        same = (vf.status == vc.status) & (vf.first_fail.fillna('') == vc.first_fail.fillna(''))
+        out.append(
+            dict(
+                change=name,
+                rescored=len(redone),
+                expected=len(expect),
+                rescored_is_expected=redone == expect,
+                rescored_seconds=round(float(ok[ok.clip_id.isin(redone)].duration.sum()), 1),
+                wall_s=round(wall, 1),
+                verdicts_equal_full=int(same.sum()),
+                clips=len(same),
+                kept=int((vc.status == 'ok').sum()),
+            )
+        )
+        print(out[-1], flush=True)
+        filt = new
+    return out
+
+
+def pd_notna(x) -> bool:
+    return x is not None and x == x
 
 
 if __name__ == '__main__':

@@ -136,6 +136,12 @@ def main(argv=None):
     data = (ROOT / base['common']['data_dir']).resolve()
     if not (data / 'scores.parquet').exists():
         sys.exit(f'no scores at {data}: run `dvc repro subsets` first')
+    ns = pd.read_parquet(data / 'scores.parquet')
+    if 'not_scored' in ns and ns.not_scored.notna().any():  # a cascade run left scores out: thresholds need them
+        sys.exit(
+            f'{int(ns.not_scored.notna().sum())} clips of {data} were scored with score.mode: cascade and stopped '
+            'early: a threshold sweep needs every score (dvc exp run -S score.mode=full scores only the missing steps)'
+        )
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     pts = grid(a.set)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import find_root, load_params, safe_id, talkvid_record, to_jsonable
-from .filter import apply_filter
+from .filter import apply_filter, evaluated
 from .media import load_audio, probe
 from .score import score_clip
 from .segment import coverage, vad_segments
@@ -41,11 +41,13 @@ def score_video(
     "Score one whole video and return its TalkVid record with the filter's verdict."
     info = probe(video)
     clip_id = safe_id(Path(video).stem)
-    row = dict(clip_id=clip_id, path=str(video), duration=info['duration'])
-    scores = score_clip(row, params['score'], None if tracks_dir is None else str(tracks_dir))
     speech = speech_ratio(video, info, params['segment'])
+    row = dict(clip_id=clip_id, path=str(video), duration=info['duration'], speech_ratio=speech)
+    filt = dict(params['filter'], definition=definition or params['filter']['definition'])
+    scores = score_clip(row, params['score'], None if tracks_dir is None else str(tracks_dir), filt)
     base = dict(video_id=clip_id, duration=info['duration'], speech_ratio=speech, status='ok', reason=None, detail=None)
-    verdict = apply_filter(pd.DataFrame([{**scores, **base}]), params['filter'], definition).iloc[0].to_dict()
+    filtered = apply_filter(pd.DataFrame([{**scores, **base}]), filt)
+    verdict = filtered.iloc[0].to_dict()
     span = dict(start=0.0, end=info['duration'], start_frame=0, end_frame=scores['n_frames'])
     frame = dict(fps=float(params['score']['fps']), width=info['width'], height=info['height'])
     rec = talkvid_record({**verdict, 'clip_id': clip_id, **span, **frame})
@@ -55,7 +57,11 @@ def score_video(
         'profile': verdict['profile'],
         'kept': verdict['status'] == 'ok',
         'first_fail': verdict['first_fail'],
-        **{k[5:]: bool(v) for k, v in verdict.items() if k.startswith('pass_')},
+        **{  # None: not scored (`score.mode: cascade` stopped at the first failing criterion)
+            k[5:]: bool(v) if evaluated(filtered, k[5:])[0] else None
+            for k, v in verdict.items()
+            if k.startswith('pass_')
+        },
         'backends': {k: scores.get(k) for k in backends},
     }
     rec['sync'] = {k: scores.get(k) for k in ('sync_offset_ms', 'sync_confidence', 'sync_view')}
@@ -73,6 +79,9 @@ def score_cli(argv: list[str] | None = None):
     ap.add_argument('video')
     ap.add_argument('--params', help="a params.yaml (default: the study's)")
     ap.add_argument('--definition', choices=['paper', 'official'], help='threshold set (default: filter.definition)')
+    ap.add_argument(
+        '--mode', choices=['full', 'cascade'], help='score.mode (cascade: stop at the first failing criterion)'
+    )
     args = ap.parse_args(argv)
     path = Path(args.params) if args.params else find_root() / 'params.yaml'
     if not path.exists():
@@ -80,7 +89,9 @@ def score_cli(argv: list[str] | None = None):
     if not path.exists():
         ap.error('no params.yaml found: pass --params')
     try:
-        rec = score_video(args.video, load_params(path), args.definition)
+        params = load_params(path)
+        params['score'] = dict(params['score'], mode=args.mode or params['score'].get('mode', 'full'))
+        rec = score_video(args.video, params, args.definition)
     except Exception as e:
         print(json.dumps({'id': Path(args.video).stem, 'error': f'{type(e).__name__}: {e}'}))
         return 1

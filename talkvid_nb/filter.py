@@ -27,6 +27,7 @@ __all__ = [
     'passes_all',
     'apply_filter',
     'attrition',
+    'evaluated',
     'label_agreement',
     'defect_matrix',
     'score_text',
@@ -92,9 +93,9 @@ def criterion_margin(scores: pd.DataFrame, c: str, th: dict, definition: str) ->
         return np.full(n, np.inf)
     col = lambda k: scores[k] if k in scores else pd.Series([np.nan] * n, index=scores.index)
     if c == 'quality':
-        return _slack(scores['dover_score'], th.get('min'), th.get('max'))
+        return _slack(col('dover_score'), th.get('min'), th.get('max'))
     if c == 'motion':
-        return _slack(scores[f'cotracker_ratio_{definition}'], th.get('min'), th.get('max'))
+        return _slack(col(f'cotracker_ratio_{definition}'), th.get('min'), th.get('max'))
     if c == 'face_consistency':
         return _slack(col(f'face_consistency_{definition}'), th.get('min'))
     if c == 'sync':
@@ -111,8 +112,8 @@ def criterion_margin(scores: pd.DataFrame, c: str, th: dict, definition: str) ->
     if c == 'speech':
         return _slack(col('speech_ratio'), th.get('min'))
     a, m = (
-        _slack(scores[f'avg_{c}_{definition}'], th.get('avg')),
-        _slack(scores[f'min_{c}_{definition}'], th.get('min')),
+        _slack(col(f'avg_{c}_{definition}'), th.get('avg')),
+        _slack(col(f'min_{c}_{definition}'), th.get('min')),
     )
     return np.where(np.isnan(a) | np.isnan(m), np.nan, np.minimum(a, m))
 
@@ -134,6 +135,7 @@ def margins(
     cfg: dict,  # the `filter` section
     definition: str | None = None,
     profile: str | None = None,
+    only: list[str] | None = None,  # these criteria of the cascade (default: all)
 ) -> pd.DataFrame:
     """Signed margin of every row to each criterion of the profile's cascade, with the thresholds of each row's
     backend (`attrs['thresholds']`)."""
@@ -142,6 +144,8 @@ def margins(
     out = pd.DataFrame({'clip_id': scores['clip_id'].to_numpy()} if 'clip_id' in scores else {}, index=scores.index)
     used = {}
     for c in criteria(cfg, d, p)[0]:
+        if only is not None and c not in only:
+            continue
         bcol = BACKEND_COL.get(c)
         backs = scores[bcol].fillna('?') if bcol in scores else pd.Series(['?'] * len(scores), index=scores.index)
         m = np.full(len(scores), np.nan)
@@ -192,9 +196,9 @@ def apply_filter(
     sc['reason'] = np.where(first == None, None, first)  # noqa: E711
     nf = sc.get('face_frames', pd.Series(np.ones(len(sc)))).fillna(0) == 0
     sc['detail'] = np.where(nf & (sc.status == 'dropped'), 'no face found', None)
-    sc['cotracker_ratio'] = sc[f'cotracker_ratio_{d}']
+    sc['cotracker_ratio'] = sc.get(f'cotracker_ratio_{d}', np.nan)  # absent: no clip got that far in `cascade` mode
     for k in HEAD_DETAIL_KEYS:
-        sc[k] = sc[f'{k}_{d}']
+        sc[k] = sc.get(f'{k}_{d}', np.nan)
     sc['face_consistency'] = sc.get(f'face_consistency_{d}')
     rest = scores[scores.status != 'ok'][['clip_id', 'video_id', 'duration', 'status', 'reason', 'detail']].copy()
     rest['status'] = 'dropped'
@@ -244,6 +248,19 @@ VISUAL = [
 ]
 
 
+def evaluated(
+    filtered: pd.DataFrame,  # `apply_filter` rows
+    c: str,  # a criterion
+) -> np.ndarray:
+    """Rows on which criterion `c` was scored: every row of a `full` score run; in `cascade` mode (`30_score`) a row that
+    stopped at its first failing criterion (`not_scored`) was scored on the criteria up to that one only."""
+    if 'not_scored' not in filtered:
+        return np.ones(len(filtered), bool)
+    pos = {k[5:]: i for i, k in enumerate(k for k in filtered.columns if k.startswith('pass_'))}  # cascade order
+    stop = filtered.not_scored.map(pos)
+    return (stop.isna() | (pos.get(c, -1) <= stop)).to_numpy(bool)
+
+
 def label_agreement(filtered: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     "Per filter: n, positives, accuracy, precision, recall, F1 against the corpus labels."
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
@@ -255,7 +272,7 @@ def label_agreement(filtered: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFram
     for c in VISUAL:
         if f'pass_{c}' not in f:
             continue
-        ev = f[~f.criterion.isin(VISUAL) | (f.criterion == c)]
+        ev = f[(~f.criterion.isin(VISUAL) | (f.criterion == c)) & evaluated(f, c)]
         y, p = (ev.criterion == c).to_numpy(), ~ev[f'pass_{c}'].to_numpy(bool)
         pr, rc, f1, _ = (
             precision_recall_fscore_support(y, p, average='binary', zero_division=np.nan) if y.any() else (np.nan,) * 4
@@ -292,9 +309,8 @@ def defect_matrix(filtered: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
         labels[['video_id', 'defect']], on='video_id'
     )
     cols = [c for c in VISUAL if f'pass_{c}' in f]
-    return (
-        (~f[[f'pass_{c}' for c in cols]].astype(bool)).groupby(f.defect).mean().rename(columns=lambda c: c[5:]).round(2)
-    )
+    fail = pd.DataFrame({c: (~f[f'pass_{c}'].astype(bool)).astype(float).where(evaluated(f, c)) for c in cols})
+    return fail.groupby(f.defect).mean().round(2)  # a criterion not scored on a clip (`cascade` mode) is left out
 
 
 # %% ../nbs/31_filter.ipynb #ed781bd2

@@ -26,6 +26,8 @@ __all__ = [
     'engine_spec',
     'trim_heap',
     'RayEngine',
+    'item_cache_salt',
+    'read_cached',
     'map_clips',
     'stage_rate',
 ]
@@ -285,6 +287,29 @@ ENGINES['ray'] = RayEngine
 
 
 # %% ../nbs/02_parallel.ipynb #dd8b130a
+def item_cache_salt(
+    salt: str,  # the stage's salt
+    item: Any,
+    item_salt: Callable[[Any], str] | None = None,  # its per-item part (e.g. the input file's hash)
+) -> str:
+    "The salt a clip's cached result is stored under by `map_clips`."
+    return salt + ('|' + item_salt(item) if item_salt else '')
+
+
+def read_cached(
+    cache_dir: str | os.PathLike,  # `map_clips`' cache_dir
+    key: str,  # the clip id
+    salt: str,  # `item_cache_salt` of the clip
+) -> dict | None:
+    "A clip's cached result when one is stored under this salt (e.g. a partial result to resume), else None."
+    p = Path(cache_dir) / f'{safe_id(key)}.json'
+    try:
+        c = json.loads(p.read_text())
+    except (json.JSONDecodeError, OSError):
+        return None
+    return c.get('result') if isinstance(c, dict) and c.get('salt') == salt else None
+
+
 def map_clips(
     fn: Callable[[Any], Any],  # per-clip function (importable: a module-level function or a partial of one)
     items: Iterable,  # one input per clip
@@ -311,17 +336,13 @@ def map_clips(
         cdir.mkdir(parents=True, exist_ok=True)
     cpath = lambda k: cdir / f'{safe_id(k)}.json'
     out: list[dict | None] = [None] * len(items)
-    salts = [salt + ('|' + item_salt(it) if item_salt and cdir else '') for it in items]
+    salts = [item_cache_salt(salt, it, item_salt) if cdir else salt for it in items]
     todo = []
     for i, k in enumerate(keys):
-        if cdir and cpath(k).exists():
-            try:
-                c = json.loads(cpath(k).read_text())
-                if c.get('salt') == salts[i] and (valid is None or valid(c['result'])):
-                    out[i] = {**c['result'], '_cached': True}
-                    continue
-            except (json.JSONDecodeError, KeyError, OSError):
-                pass
+        c = read_cached(cdir, k, salts[i]) if cdir else None
+        if c is not None and (valid is None or valid(c)):
+            out[i] = {**c, '_cached': True}
+            continue
         todo.append(i)
     if cost is not None:
         todo.sort(key=lambda i: -float(cost(items[i])))  # longest first: no long clip left for last

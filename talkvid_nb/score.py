@@ -12,18 +12,32 @@ import numpy as np
 import pandas as pd
 
 from .core import SCHEMAS, code_hash, file_hash, find_root, read_table, stable_hash, stage_dir, write_table
+from .filter import HEAD, criteria, margins, passed
 from .models import model_path
 from .media import iter_frames, probe
-from .parallel import map_clips, trim_heap
+from .parallel import item_cache_salt, map_clips, read_cached, trim_heap
 from .scorer import Frame, Scorer, timed
 
 # %% auto #0
-__all__ = ['make_scorers', 'decode_chunks', 'score_clip', 'scorer_modules', 'model_files', 'run_score']
+__all__ = [
+    'STEP_OF',
+    'CRITERION_SCORER',
+    'make_scorers',
+    'decode_chunks',
+    'ClipFrames',
+    'feed',
+    'score_steps',
+    'cascade_next',
+    'score_clip',
+    'scorer_modules',
+    'model_files',
+    'run_score',
+]
 
 
 # %% ../nbs/30_score.ipynb #7b69e0b4
 def make_scorers(
-    cfg: dict,  # the `score` section
+    cfg: dict,  # the `score` section (its `scorers`: the ones to build)
     clip: dict,  # path, fps, duration
 ) -> list[Scorer]:
     "The clip's scorers in `score.scorers` order; each may read those built before it (e.g. the face track)."
@@ -42,41 +56,158 @@ def decode_chunks(path, cfg: dict):
         i += len(batch)
 
 
-def score_clip(
-    row: dict,  # a kept row of segments.parquet (clip_id, path, duration)
-    cfg: dict,  # the `score` section of params.yaml
-    tracks_dir: str | None = None,  # where the clip's track .npz goes
-) -> dict:
-    "All scores of one clip from one streaming decode; the per-frame arrays saved beside."
-    fps = float(cfg['fps'])
-    duration = float(row.get('duration') or probe(row['path'])['duration'])
-    scorers = make_scorers(cfg, dict(path=row['path'], fps=fps, duration=duration))
-    t0 = time.perf_counter()  # models load once per process (`cached_*`): not part of a clip's time
-    times = dict(decode=0.0, **{s.name: 0.0 for s in scorers})
-    chunks, out = decode_chunks(row['path'], cfg), dict(clip_id=row['clip_id'], n_frames=0)
-    while True:
-        with timed(times, 'decode'):
-            chunk = next(chunks, None)
-        if chunk is None:
-            break
+class ClipFrames:
+    """A clip's chunks of frames for one pass or several: the first pass decodes and keeps them while they fit in
+    `buffer_mb`, so later passes read memory; a clip too long for it is decoded again for each later pass."""
+
+    def __init__(self, path, cfg: dict, times: dict, buffer_mb: float = 0.0):
+        self.path, self.cfg, self.times, self.budget = path, cfg, times, float(buffer_mb) * 2**20
+        self.kept, self.complete, self.decodes = [], False, 0
+
+    def __iter__(self):
+        if self.complete:
+            yield from self.kept
+            return
+        fill, size = self.decodes == 0 and self.budget > 0, 0
+        self.decodes += 1
+        chunks = decode_chunks(self.path, self.cfg)
+        while True:
+            with timed(self.times, 'decode'):
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            if fill:
+                size += sum(f.rgb.nbytes + f.gray.nbytes for f in chunk)
+                fill = size <= self.budget
+                if fill:
+                    self.kept.append(chunk)
+                else:
+                    self.kept.clear()
+            yield chunk
+        self.complete = fill
+
+
+def feed(
+    frames,  # chunks of `Frame`s (`ClipFrames` or `decode_chunks`)
+    scorers: list[Scorer],
+    times: dict,  # seconds per scorer, added to
+    out: dict,  # the clip's columns, added to
+) -> dict[str, np.ndarray]:
+    "One pass over the clip: every chunk to every scorer in turn; their columns into `out`, their per-frame arrays back."
+    n = 0
+    for chunk in frames:
         for s in scorers:
             with timed(times, s.name):
                 s.update(chunk)
-        out['n_frames'] += len(chunk)
+        n += len(chunk)
         out['analysis_width'] = chunk[0].rgb.shape[1]
         out['analysis_height'] = chunk[0].rgb.shape[0]
-        if out['n_frames'] % (16 * len(chunk)) == 0:
+        if n % (16 * len(chunk)) == 0:
             trim_heap()  # a long clip's freed frame buffers back to the OS
-    if out['n_frames'] == 0:
+    if n == 0:
         raise ValueError('no frames decoded')
+    out['n_frames'] = n
     for s in scorers:
         with timed(times, s.name):
             out.update(s.result())
-    if tracks_dir is not None:
-        arrays = {k: v for s in scorers for k, v in s.arrays().items()}
-        np.savez_compressed(Path(tracks_dir) / f"{row['clip_id']}.npz", **arrays, fps=np.float32(fps))
-    times = {f'time_{k}_s': round(v, 4) for k, v in times.items()}
-    return {**out, **times, 'time_total_s': round(time.perf_counter() - t0, 4)}
+    return {k: v for s in scorers for k, v in s.arrays().items()}
+
+
+# %% ../nbs/30_score.ipynb #b79ef298
+STEP_OF = {'head_detail': 'faces', 'sync': 'faces'}  # scorers that read another's state run in its step
+CRITERION_SCORER = {
+    'quality': 'quality',
+    'blur': 'quality',
+    'motion': 'motion',
+    'face_presence': 'faces',
+    'sync': 'sync',
+    **{c: 'head_detail' for c in (*HEAD, 'face_consistency')},
+}  # the scorer whose columns a filter criterion reads (`speech` reads the segment's VAD ratio: none)
+
+
+def score_steps(scorers: list[str]) -> dict[str, list[str]]:  # `score.scorers`
+    "The scorers grouped into steps, each one pass over the frames: a scorer runs in the step of the one it reads."
+    out = {}
+    for s in scorers:
+        out.setdefault(STEP_OF.get(s, s), []).append(s)
+    return out
+
+
+def cascade_next(
+    row: dict,  # the clip's columns so far (with its segment's `speech_ratio`)
+    done: set,  # the steps already run
+    steps: dict[str, list[str]],  # `score_steps`
+    filt: dict,  # the `filter` section (its definition, profile, cascade and thresholds)
+) -> tuple[str | None, str | None]:
+    """The filter's cascade over what is scored so far: `(criterion, None)` when one fails (the first, as `31_filter`
+    finds it), `(None, step)` when the next criterion needs a step not run yet, `(None, None)` when all pass."""
+    d, p = filt['definition'], filt['profile']
+    order, table = criteria(filt, d, p)
+    step = {s: k for k, ss in steps.items() for s in ss}
+    df = pd.DataFrame([row])
+    for c in order:
+        if not table.get(c):
+            continue  # no threshold: passes whatever its score
+        need = step.get(CRITERION_SCORER.get(c))
+        if need is not None and need not in done:
+            return None, need
+        if not passed(margins(df, filt, d, p, only=[c])[c])[0]:
+            return c, None
+    return None, None
+
+
+# %% ../nbs/30_score.ipynb #1e6bfa20
+def score_clip(
+    row: dict,  # a kept row of segments.parquet (clip_id, path, duration; speech_ratio for the cascade)
+    cfg: dict,  # the `score` section of params.yaml
+    tracks_dir: str | None = None,  # where the clip's track .npz goes
+    filt: dict | None = None,  # the `filter` section: what `score.mode: cascade` decides by
+) -> dict:
+    """The scores of one clip, its per-frame arrays saved beside. `full`: every scorer from one streaming decode.
+    `cascade`: step by step in the filter's order, stopping at the first criterion that fails (`not_scored`); the
+    frames are decoded once while they fit in `score.cascade.buffer_mb`. A partial result in `row['_partial']` (an
+    earlier cascade) is resumed: only the steps it lacks run."""
+    fps = float(cfg['fps'])
+    duration = float(row.get('duration') or probe(row['path'])['duration'])
+    clip = dict(path=row['path'], fps=fps, duration=duration)
+    mode = cfg.get('mode', 'full')
+    if mode not in ('full', 'cascade') or (mode == 'cascade' and filt is None):
+        raise ValueError(f'score.mode must be full | cascade (which needs the filter section), not {mode!r}')
+    steps = score_steps(cfg['scorers'])
+    prev = dict(row.get('_partial') or {})
+    done = set(prev.pop('_steps', []))
+    npz = None if tracks_dir is None else Path(tracks_dir) / f"{row['clip_id']}.npz"
+    if done and npz is not None and not npz.exists():  # its arrays are gone: start again
+        prev, done = {}, set()
+    arrays = {}
+    if done and npz is not None:
+        with np.load(npz) as z:
+            arrays = {k: z[k] for k in z.files if k != 'fps'}
+    t0 = time.perf_counter()
+    times = {k[5:-2]: v for k, v in prev.items() if k.startswith('time_') and k != 'time_total_s' and pd.notna(v)}
+    times.setdefault('decode', 0.0)
+    out = {**{k: v for k, v in prev.items() if not k.startswith('time_')}, 'clip_id': row['clip_id']}
+    buffer_mb = float((cfg.get('cascade') or {}).get('buffer_mb', 0)) if mode == 'cascade' else 0.0
+    frames, first, built_s = ClipFrames(row['path'], cfg, times, buffer_mb), None, 0.0
+    seg = {k: v for k, v in row.items() if not k.startswith('_')}
+    while todo := [k for k in steps if k not in done]:
+        if mode == 'cascade':
+            first, need = cascade_next({**seg, **out}, done, steps, filt)
+            if first is not None:
+                break
+            todo = [need] if need else todo
+        b0 = time.perf_counter()  # models load once per process (`cached_*`): not part of a clip's time
+        scorers = make_scorers({**cfg, 'scorers': [s for s in cfg['scorers'] if STEP_OF.get(s, s) in todo]}, clip)
+        built_s += time.perf_counter() - b0
+        for s in scorers:
+            times.setdefault(s.name, 0.0)
+        arrays.update(feed(frames, scorers, times, out))
+        done |= set(todo)
+    out.update(score_mode=mode, not_scored=first if set(steps) - done else None, _steps=sorted(done))
+    if npz is not None:
+        np.savez_compressed(npz, **arrays, fps=np.float32(fps))
+    total = float(prev.get('time_total_s') or 0.0) + time.perf_counter() - t0 - built_s
+    return {**out, **{f'time_{k}_s': round(v, 4) for k, v in times.items()}, 'time_total_s': round(total, 4)}
 
 
 # %% ../nbs/30_score.ipynb #2ade628d
@@ -108,33 +239,62 @@ SCHEMAS['scores'] = dict(key='clip_id', columns=['clip_id', 'video_id', 'duratio
 
 
 def run_score(
-    score: dict, data_dir, engine: str | dict = 'local', n_workers: int = 0, cache: bool = True
+    score: dict,  # the `score` section
+    data_dir,
+    engine: str | dict = 'local',
+    n_workers: int = 0,
+    cache: bool = True,
+    filt: dict | None = None,  # the `filter` section (`score.mode: cascade` decides by it)
 ) -> pd.DataFrame:
     """Score every kept segment; write `scores.parquet` (a row for every candidate segment) and the face tracks.
-    `.attrs['from_cache']`: the clips not rescored."""
+    `.attrs['from_cache']`: the clips not rescored. A stored result is reused when it answers this run: every step
+    ran (`full`), or the cascade over it is decided under `filt`'s thresholds (`cascade`); otherwise only its
+    missing steps run."""
     d = Path(data_dir)
     tracks = stage_dir(d, 'tracks')
     seg = read_table(d / 'segments.parquet')
     ok = seg[seg.status == 'ok'][['clip_id', 'video_id', 'path', 'duration', 'speech_ratio']].to_dict('records')
+    params = {k: v for k, v in score.items() if k not in ('mode', 'cascade')}  # how, not what, is scored
     salt = stable_hash(
         {
-            'params': score,
+            'params': params,
             'code': code_hash('talkvid_nb.score', 'talkvid_nb.scorer', 'talkvid_nb.media', *scorer_modules(score)),
             'models': model_files(score),
         }
     )
+    cdir = d / '.cache' / 'score' if cache else None
+    steps, by_id = score_steps(score['scorers']), {r['clip_id']: r for r in ok}
+    isalt = {r['clip_id']: file_hash(r['path']) for r in ok} if cdir else {}
+
+    def settled(r: dict) -> bool:
+        "Whether a stored result answers this run."
+        if not (tracks / f"{r.get('clip_id')}.npz").exists() or r.get('clip_id') not in by_id:
+            return False
+        done = set(r.get('_steps') or [])
+        if set(steps) <= done:
+            return True
+        if score.get('mode', 'full') == 'full':
+            return False
+        return cascade_next({**by_id[r['clip_id']], **r}, done, steps, filt)[0] is not None
+
+    items = []
+    for r in ok:  # a stored partial result goes with its clip: only its missing steps are scored
+        prev = (
+            read_cached(cdir, r['clip_id'], item_cache_salt(salt, r, lambda x: isalt[x['clip_id']])) if cdir else None
+        )
+        items.append({**r, '_partial': prev} if prev and prev.get('_steps') and not settled(prev) else r)
     res = map_clips(
-        functools.partial(score_clip, cfg=score, tracks_dir=str(tracks)),
-        ok,
+        functools.partial(score_clip, cfg=score, tracks_dir=str(tracks), filt=filt),
+        items,
         key='clip_id',
         engine=engine,
         n_workers=n_workers,
         desc='score',
-        cache_dir=d / '.cache' / 'score' if cache else None,
+        cache_dir=cdir,
         salt=salt,
         cost=lambda r: r['duration'],
-        item_salt=lambda r: file_hash(r['path']),
-        valid=lambda r: (tracks / f"{r['clip_id']}.npz").exists(),
+        item_salt=lambda r: isalt[r['clip_id']],
+        valid=settled,
     )
     rows = []
     for s, r in zip(ok, res):
@@ -145,7 +305,7 @@ def run_score(
             rows.append({**base, 'status': 'error', 'reason': r.get('reason', 'error'), 'detail': r.get('detail')})
         else:
             r = {k: v for k, v in r.items() if not k.startswith('_') and k != 'status'}
-            no_face = r['face_frames'] == 0
+            no_face = r.get('face_frames') == 0  # absent: the cascade stopped before the face step
             rows.append(
                 {
                     **base,
