@@ -252,8 +252,8 @@ def evaluated(
     filtered: pd.DataFrame,  # `apply_filter` rows
     c: str,  # a criterion
 ) -> np.ndarray:
-    """Rows on which criterion `c` was scored: every row of a `full` score run; in `cascade` mode (`30_score`) a row that
-    stopped at its first failing criterion (`not_scored`) was scored on the criteria up to that one only."""
+    """Rows on which criterion `c` was scored: every row of a `full` score run; in `cascade` mode (`30_score`) a row
+    that stopped at its first failing criterion (`not_scored`) was scored on the criteria up to that one only."""
     if 'not_scored' not in filtered:
         return np.ones(len(filtered), bool)
     pos = {k[5:]: i for i, k in enumerate(k for k in filtered.columns if k.startswith('pass_'))}  # cascade order

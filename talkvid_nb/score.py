@@ -93,7 +93,7 @@ def feed(
     times: dict,  # seconds per scorer, added to
     out: dict,  # the clip's columns, added to
 ) -> dict[str, np.ndarray]:
-    "One pass over the clip: every chunk to every scorer in turn; their columns into `out`, their per-frame arrays back."
+    "One pass over the clip: each chunk to every scorer in turn; their columns into `out`, their per-frame arrays back."
     n = 0
     for chunk in frames:
         for s in scorers:
