@@ -2,6 +2,15 @@
 
 python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray]
 [--repeat 1] [--long 0] [--floor] [--out reports/benchmarks]
+python benchmarks/score_rtf.py --mode ab [--pairs 1] [--every 1]   # score.mode full vs cascade on the mix
+
+`--mode full|cascade|ab` measures `score.mode` instead, on a realistic mix: the default corpus's kept segments (after
+`dvc repro`), the real-footage ladder's (after `benchmarks/real_validity.py`), every clip of ../shared/real and every
+shared sample whole. Each run is the stage itself (`run_score`, 2 workers, an empty cache); `ab` interleaves the
+modes. It writes the verdict table (status and first failing criterion of every clip in both modes), clip-seconds
+per wall-second, CPU seconds per kept clip-second, the share of clips reaching each step, and then changes three
+thresholds and reruns the cascade on its cache: the clips rescored must be exactly those the new thresholds could
+keep, and the verdicts must equal `full`'s under the new thresholds.
 
 For every sample video: the decode-only rate at analysis resolution (one process, FFmpeg's frame threads on every
 core), the fused scorer (one decode feeding quality, motion and faces) with each scorer's share, and the peak
@@ -385,11 +394,13 @@ def verdicts(sc, filt: dict):
 def cascade_main(a, params: dict):
     """`--mode full|cascade|ab`: the score stage on the mix in that mode (`ab`: both, interleaved `--pairs` times, the
     order alternating); verdict table, rates, CPU per kept clip-second, the share of clips reaching each step, and what
-    threshold changes cost afterwards. Writes `<out>/score_cascade.json` and `score_cascade_verdicts.csv`."""
+    threshold changes cost afterwards. Writes `<out>/score_cascade[_everyN].json` and its `_verdicts.csv`."""
     import pandas as pd
     from talkvid_nb.filter import apply_filter
 
     seg = mix_segments(Path(a.real), Path(a.samples), a.every)
+    tag = '' if a.every == 1 else f'_every{a.every}'
+    Path(a.out).mkdir(parents=True, exist_ok=True)
     S = float(seg.duration.sum())
     print(f'mix: {len(seg)} clips, {S:.0f} s of video', seg.source.value_counts().to_dict(), flush=True)
     work = Path(a.work)
@@ -449,7 +460,7 @@ def cascade_main(a, params: dict):
             .unstack(fill_value=0)
             .to_dict('index')
         )
-        tab.reset_index().to_csv(Path(a.out) / 'score_cascade_verdicts.csv', index=False)
+        tab.reset_index().to_csv(Path(a.out) / f'score_cascade{tag}_verdicts.csv', index=False)
         csc = last['cascade']['scores']
         csc = csc[csc.status == 'ok']
         res['steps_reached'] = {
@@ -464,7 +475,7 @@ def cascade_main(a, params: dict):
         res['threshold_changes'] = threshold_changes(seg, params, a.workers, last)
     print(json.dumps({k: v for k, v in res.items() if k != 'verdicts_differ'}, indent=1))
     Path(a.out).mkdir(parents=True, exist_ok=True)
-    (Path(a.out) / 'score_cascade.json').write_text(json.dumps(res, indent=1, default=str))
+    (Path(a.out) / f'score_cascade{tag}.json').write_text(json.dumps(res, indent=1, default=str))
 
 
 def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]:

@@ -90,7 +90,7 @@ def score_cli(argv: list[str] | None = None):
         ap.error('no params.yaml found: pass --params')
     try:
         params = load_params(path)
-        params['score'] = dict(params['score'], mode=args.mode or params['score'].get('mode', 'full'))
+        params['score'] = dict(params['score'], mode=args.mode or params['score']['mode'])
         rec = score_video(args.video, params, args.definition)
     except Exception as e:
         print(json.dumps({'id': Path(args.video).stem, 'error': f'{type(e).__name__}: {e}'}))

@@ -170,7 +170,7 @@ def score_clip(
     fps = float(cfg['fps'])
     duration = float(row.get('duration') or probe(row['path'])['duration'])
     clip = dict(path=row['path'], fps=fps, duration=duration)
-    mode = cfg.get('mode', 'full')
+    mode = cfg['mode']
     if mode not in ('full', 'cascade') or (mode == 'cascade' and filt is None):
         raise ValueError(f'score.mode must be full | cascade (which needs the filter section), not {mode!r}')
     steps = score_steps(cfg['scorers'])
@@ -187,7 +187,7 @@ def score_clip(
     times = {k[5:-2]: v for k, v in prev.items() if k.startswith('time_') and k != 'time_total_s' and pd.notna(v)}
     times.setdefault('decode', 0.0)
     out = {**{k: v for k, v in prev.items() if not k.startswith('time_')}, 'clip_id': row['clip_id']}
-    buffer_mb = float((cfg.get('cascade') or {}).get('buffer_mb', 0)) if mode == 'cascade' else 0.0
+    buffer_mb = float(cfg['cascade']['buffer_mb']) if mode == 'cascade' else 0.0
     frames, first, built_s = ClipFrames(row['path'], cfg, times, buffer_mb), None, 0.0
     seg = {k: v for k, v in row.items() if not k.startswith('_')}
     while todo := [k for k in steps if k not in done]:
@@ -273,7 +273,7 @@ def run_score(
         done = set(r.get('_steps') or [])
         if set(steps) <= done:
             return True
-        if score.get('mode', 'full') == 'full':
+        if score['mode'] == 'full':
             return False
         return cascade_next({**by_id[r['clip_id']], **r}, done, steps, filt)[0] is not None
 
