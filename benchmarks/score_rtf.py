@@ -396,7 +396,7 @@ def cascade_main(a, params: dict):
     order alternating); verdict table, rates, CPU per kept clip-second, the share of clips reaching each step, and what
     threshold changes cost afterwards. Writes `<out>/score_cascade[_everyN].json` and its `_verdicts.csv`."""
     import pandas as pd
-    from talkvid_nb.filter import apply_filter
+    from talkvid_nb.score import steps_run
 
     seg = mix_segments(Path(a.real), Path(a.samples), a.every)
     tag = '' if a.every == 1 else f'_every{a.every}'
@@ -463,10 +463,7 @@ def cascade_main(a, params: dict):
         tab.reset_index().to_csv(Path(a.out) / f'score_cascade{tag}_verdicts.csv', index=False)
         csc = last['cascade']['scores']
         csc = csc[csc.status == 'ok']
-        res['steps_reached'] = {
-            st: round(float(csc[f'time_{col}_s'].notna().mean()), 3)
-            for st, col in (('quality', 'quality'), ('motion', 'motion'), ('faces', 'faces'))
-        }
+        res['steps_reached'] = steps_run(csc, params['score']['scorers']).mean().round(3).to_dict()
         ks = set(vf.index[vf.status == 'ok'])  # kept clips: cascade CPU vs full CPU, from the clips' own timings
         fsc = last['full']['scores'].set_index('clip_id')
         res['kept_clip_time_ratio'] = round(
@@ -483,7 +480,7 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
     clips the old thresholds stopped before a step the new ones need; verdicts must equal `full`'s under the new
     ones."""
     import copy
-    from talkvid_nb.score import cascade_next, run_score, score_steps
+    from talkvid_nb.score import cascade_next, run_score, score_steps, steps_run
 
     out = []
     base = params['filter']
@@ -503,12 +500,9 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
         old = run_score({**params['score'], 'mode': 'cascade'}, d, filt=filt)  # all from the cache: the state before
         old = old[old.status == 'ok']
         expect = set()
-        for r in old.to_dict('records'):
-            done = {
-                s
-                for s, c in (('quality', 'time_quality_s'), ('motion', 'time_motion_s'), ('faces', 'time_faces_s'))
-                if pd_notna(r.get(c))
-            }
+        ran = steps_run(old, params['score']['scorers'])
+        for r, (_, st) in zip(old.to_dict('records'), ran.iterrows()):
+            done = set(st.index[st.to_numpy(bool)])
             if set(steps) - done and cascade_next(r, done, steps, new)[0] is None:
                 expect.add(r['clip_id'])
         t0 = time.perf_counter()
@@ -534,10 +528,6 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
         print(out[-1], flush=True)
         filt = new
     return out
-
-
-def pd_notna(x) -> bool:
-    return x is not None and x == x
 
 
 if __name__ == '__main__':

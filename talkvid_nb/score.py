@@ -27,6 +27,7 @@ __all__ = [
     'ClipFrames',
     'feed',
     'score_steps',
+    'steps_run',
     'cascade_next',
     'score_clip',
     'scorer_modules',
@@ -131,6 +132,17 @@ def score_steps(scorers: list[str]) -> dict[str, list[str]]:  # `score.scorers`
     for s in scorers:
         out.setdefault(STEP_OF.get(s, s), []).append(s)
     return out
+
+
+def steps_run(
+    scores: pd.DataFrame,  # score rows
+    scorers: list[str],  # `score.scorers`
+) -> pd.DataFrame:
+    "Which steps ran on each clip: a step ran when its first scorer was timed (`time_<scorer>_s`)."
+    return pd.DataFrame(
+        {k: scores[f'time_{k}_s'].notna() if f'time_{k}_s' in scores else False for k in score_steps(scorers)},
+        index=scores.index,
+    )
 
 
 def cascade_next(
