@@ -178,6 +178,8 @@ def clip_features(
     sr = int(cfg['sr'])
     hop_s = float(cfg['hop_ms']) / 1000
     tr = np.load(Path(tracks_dir) / f"{clip['clip_id']}.npz")
+    if 'bbox' not in tr.files:
+        raise ValueError('no face track: score.mode cascade stopped this clip before its face step (not_scored)')
     a = load_audio(clip['path'], sr)
     if not len(a):
         raise ValueError('no audio')
