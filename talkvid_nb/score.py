@@ -14,7 +14,7 @@ import pandas as pd
 from .core import SCHEMAS, code_hash, file_hash, find_root, read_table, stable_hash, stage_dir, write_table
 from .filter import HEAD, criteria, margins, passed
 from .models import model_path
-from .media import iter_frames, probe
+from .media import analysis_size, iter_frames, probe
 from .parallel import item_cache_salt, map_clips, read_cached, trim_heap
 from .scorer import Frame, Scorer, timed
 
@@ -25,6 +25,7 @@ __all__ = [
     'make_scorers',
     'decode_chunks',
     'ClipFrames',
+    'frames_mb',
     'feed',
     'score_steps',
     'steps_run',
@@ -86,6 +87,17 @@ class ClipFrames:
                     self.kept.clear()
             yield chunk
         self.complete = fill
+
+
+def frames_mb(
+    path,
+    cfg: dict,  # the `score` section
+    duration: float,  # seconds
+) -> float:
+    "MB a clip's decoded frames take at analysis resolution, RGB and grey, as `ClipFrames` keeps them."
+    info = probe(path)
+    w, h = analysis_size(info['width'], info['height'], int(cfg['short_side']), upscale=False)
+    return duration * float(cfg['fps']) * w * h * 4 / 2**20
 
 
 def feed(
@@ -176,9 +188,10 @@ def score_clip(
     filt: dict | None = None,  # the `filter` section: what `score.mode: cascade` decides by
 ) -> dict:
     """The scores of one clip, its per-frame arrays saved beside. `full`: every scorer from one streaming decode.
-    `cascade`: step by step in the filter's order, stopping at the first criterion that fails (`not_scored`); the
-    frames are decoded once while they fit in `score.cascade.buffer_mb`. A partial result in `row['_partial']` (an
-    earlier cascade) is resumed: only the steps it lacks run."""
+    `cascade`: step by step in the filter's order, stopping at the first criterion that fails (`not_scored`), the
+    frames decoded once and kept between steps — when they fit in `score.cascade.buffer_mb`; a clip too long for it
+    is scored in one pass, as in `full`, since decoding it again for each step would cost a kept clip more than
+    `full`. A partial result in `row['_partial']` (an earlier cascade) is resumed: only the steps it lacks run."""
     fps = float(cfg['fps'])
     duration = float(row.get('duration') or probe(row['path'])['duration'])
     clip = dict(path=row['path'], fps=fps, duration=duration)
@@ -200,10 +213,11 @@ def score_clip(
     times.setdefault('decode', 0.0)
     out = {**{k: v for k, v in prev.items() if not k.startswith('time_')}, 'clip_id': row['clip_id']}
     buffer_mb = float(cfg['cascade']['buffer_mb']) if mode == 'cascade' else 0.0
+    steps_one_by_one = mode == 'cascade' and frames_mb(row['path'], cfg, duration) <= buffer_mb  # else: one pass
     frames, first, built_s = ClipFrames(row['path'], cfg, times, buffer_mb), None, 0.0
     seg = {k: v for k, v in row.items() if not k.startswith('_')}
     while todo := [k for k in steps if k not in done]:
-        if mode == 'cascade':
+        if steps_one_by_one:
             first, need = cascade_next({**seg, **out}, done, steps, filt)
             if first is not None:
                 break
