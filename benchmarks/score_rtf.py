@@ -3,6 +3,7 @@
 python benchmarks/score_rtf.py [--samples ../shared/samples/talking_heads] [--workers 2] [--engine local|ray]
 [--repeat 1] [--long 0] [--floor] [--out reports/benchmarks]
 python benchmarks/score_rtf.py --mode ab [--pairs 1] [--every 1]   # score.mode full vs cascade on the mix
+python benchmarks/score_rtf.py --mode kept [--pairs 1] [--every 4]  # then: CPU of kept clips, both modes, alternating
 
 `--mode full|cascade|ab` measures `score.mode` instead, on a realistic mix: the default corpus's kept segments (after
 `dvc repro`), the real-footage ladder's (after `benchmarks/real_validity.py`), every clip of ../shared/real and every
@@ -223,7 +224,7 @@ def main():
     ap.add_argument('--out', default=str(ROOT / 'reports' / 'benchmarks'))
     ap.add_argument(
         '--mode',
-        choices=['full', 'cascade', 'ab'],
+        choices=['full', 'cascade', 'ab', 'kept'],
         help='score.mode on the mix (corpus, real ladder, real clips, samples) instead: ab = both, interleaved',
     )
     ap.add_argument('--pairs', type=int, default=1, help='with --mode ab: interleaved full/cascade pairs')
@@ -234,6 +235,8 @@ def main():
     import yaml
 
     params = yaml.safe_load((ROOT / 'params.yaml').read_text())
+    if a.mode == 'kept':
+        return kept_main(a, params)
     if a.mode:
         return cascade_main(a, params)
     cfg = params['score']
@@ -528,6 +531,51 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
         print(out[-1], flush=True)
         filt = new
     return out
+
+
+def _kept_one(args):
+    "CPU seconds of this worker process to score one clip in each mode, alternating (full, cascade, cascade, full)."
+    row, params, rounds = args
+    from talkvid_nb.score import score_clip
+
+    out = {'full': [], 'cascade': []}
+    for m in ['full', 'cascade', 'cascade', 'full'] * rounds:
+        t = time.process_time()
+        score_clip(row, {**params['score'], 'mode': m}, None, params['filter'])
+        out[m].append(time.process_time() - t)
+    return {k: float(np.median(v)) for k, v in out.items()}
+
+
+def kept_main(a, params: dict):
+    """`--mode kept`: clips both modes keep (from the last `--mode ab` full run in `--work`), each scored in both modes
+    in one warmed worker, alternating, by CPU time: what a kept clip costs in `cascade` against `full`."""
+    import pandas as pd
+    from talkvid_nb.filter import apply_filter
+    from talkvid_nb.parallel import _init_worker
+
+    d = Path(a.work) / 'full'
+    sc = pd.read_parquet(d / 'scores.parquet')
+    seg = pd.read_parquet(d / 'segments.parquet').set_index('clip_id')
+    f = apply_filter(sc, params['filter'])
+    kept = sorted(f[f.status == 'ok'].clip_id)[:: max(1, a.every)]
+    rows = [dict(seg.loc[k, ['path', 'duration', 'speech_ratio']], clip_id=k) for k in kept]
+    ctx = get_context('spawn')
+    with ProcessPoolExecutor(a.workers, mp_context=ctx, initializer=_init_worker) as ex:
+        list(ex.map(_kept_one, [(rows[0], params, 1)] * a.workers))  # warm: models loaded, first-call costs paid
+        res = list(ex.map(_kept_one, [(r, params, a.pairs) for r in rows]))
+    ratio = [r['cascade'] / r['full'] for r in res]
+    out = dict(
+        clips=len(rows),
+        video_seconds=round(float(sum(r['duration'] for r in rows)), 1),
+        cpu_full_s=round(sum(r['full'] for r in res), 1),
+        cpu_cascade_s=round(sum(r['cascade'] for r in res), 1),
+        ratio_sum=round(sum(r['cascade'] for r in res) / sum(r['full'] for r in res), 3),
+        ratio_median=round(float(np.median(ratio)), 3),
+        ratio_range=[round(min(ratio), 3), round(max(ratio), 3)],
+    )
+    print(json.dumps(out, indent=1))
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / 'score_cascade_kept.json').write_text(json.dumps(out, indent=1))
 
 
 if __name__ == '__main__':
