@@ -214,7 +214,8 @@ def score_clip(
     out = {**{k: v for k, v in prev.items() if not k.startswith('time_')}, 'clip_id': row['clip_id']}
     buffer_mb = float(cfg['cascade']['buffer_mb']) if mode == 'cascade' else 0.0
     steps_one_by_one = mode == 'cascade' and frames_mb(row['path'], cfg, duration) <= buffer_mb  # else: one pass
-    frames, first, built_s = ClipFrames(row['path'], cfg, times, buffer_mb), None, 0.0
+    frames = ClipFrames(row['path'], cfg, times, buffer_mb if steps_one_by_one else 0.0)  # one pass keeps nothing
+    first, built_s = None, 0.0
     seg = {k: v for k, v in row.items() if not k.startswith('_')}
     while todo := [k for k in steps if k not in done]:
         if steps_one_by_one:
