@@ -538,11 +538,14 @@ def _kept_one(args):
     row, params, rounds = args
     from talkvid_nb.score import score_clip
 
-    out = {'full': [], 'cascade': []}
+    out = {k: [] for k in ('full', 'cascade', 'full_sys', 'cascade_sys', 'full_minflt', 'cascade_minflt')}
     for m in ['full', 'cascade', 'cascade', 'full'] * rounds:
-        t = time.process_time()
+        r0, t = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
         score_clip(row, {**params['score'], 'mode': m}, None, params['filter'])
         out[m].append(time.process_time() - t)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        out[f'{m}_sys'].append(r1.ru_stime - r0.ru_stime)  # kernel time: page faults of fresh memory land here
+        out[f'{m}_minflt'].append(r1.ru_minflt - r0.ru_minflt)
     return {k: float(np.median(v)) for k, v in out.items()}
 
 
@@ -572,6 +575,10 @@ def kept_main(a, params: dict):
         ratio_sum=round(sum(r['cascade'] for r in res) / sum(r['full'] for r in res), 3),
         ratio_median=round(float(np.median(ratio)), 3),
         ratio_range=[round(min(ratio), 3), round(max(ratio), 3)],
+        **{
+            f'{k}_sum': round(sum(r[k] for r in res), 1)
+            for k in ('full_sys', 'cascade_sys', 'full_minflt', 'cascade_minflt')
+        },
     )
     print(json.dumps(out, indent=1))
     Path(a.out).mkdir(parents=True, exist_ok=True)
