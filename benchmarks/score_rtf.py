@@ -483,7 +483,7 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
     clips the old thresholds stopped before a step the new ones need; verdicts must equal `full`'s under the new
     ones."""
     import copy
-    from talkvid_nb.score import cascade_next, run_score, score_steps, steps_run
+    from talkvid_nb.score import decided, run_score, score_steps, steps_run
 
     out = []
     base = params['filter']
@@ -506,7 +506,7 @@ def threshold_changes(seg, params: dict, workers: int, last: dict) -> list[dict]
         ran = steps_run(old, params['score']['scorers'])
         for r, (_, st) in zip(old.to_dict('records'), ran.iterrows()):
             done = set(st.index[st.to_numpy(bool)])
-            if set(steps) - done and cascade_next(r, done, steps, new)[0] is None:
+            if not decided(r, done, steps, 'cascade', new):
                 expect.add(r['clip_id'])
         t0 = time.perf_counter()
         sc = run_score({**params['score'], 'mode': 'cascade'}, d, 'local', workers, filt=new)

@@ -30,6 +30,7 @@ __all__ = [
     'score_steps',
     'steps_run',
     'cascade_next',
+    'decided',
     'score_clip',
     'scorer_modules',
     'model_files',
@@ -180,6 +181,19 @@ def cascade_next(
     return None, None
 
 
+def decided(
+    row: dict,  # a clip's stored columns (with its segment's `speech_ratio`)
+    done: set,  # the steps they came from
+    steps: dict[str, list[str]],  # `score_steps`
+    mode: str,  # `score.mode`
+    filt: dict | None = None,  # the `filter` section (cascade)
+) -> bool:
+    "Whether stored scores answer a run: every step ran, or (cascade) a criterion they hold already fails."
+    if set(steps) <= done:
+        return True
+    return mode == 'cascade' and cascade_next(row, done, steps, filt)[0] is not None
+
+
 # %% ../nbs/30_score.ipynb #1e6bfa20
 def score_clip(
     row: dict,  # a kept row of segments.parquet (clip_id, path, duration; speech_ratio for the cascade)
@@ -297,12 +311,7 @@ def run_score(
         "Whether a stored result answers this run."
         if not (tracks / f"{r.get('clip_id')}.npz").exists() or r.get('clip_id') not in by_id:
             return False
-        done = set(r.get('_steps') or [])
-        if set(steps) <= done:
-            return True
-        if score['mode'] == 'full':
-            return False
-        return cascade_next({**by_id[r['clip_id']], **r}, done, steps, filt)[0] is not None
+        return decided({**by_id[r['clip_id']], **r}, set(r.get('_steps') or []), steps, score['mode'], filt)
 
     items = []
     for r in ok:  # a stored partial result goes with its clip: only its missing steps are scored
