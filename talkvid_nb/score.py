@@ -20,10 +20,12 @@ from .scorer import Frame, Scorer, timed
 
 # %% auto #0
 __all__ = [
+    'FRAMES',
     'STEP_OF',
     'CRITERION_SCORER',
     'make_scorers',
     'decode_chunks',
+    'FramePool',
     'ClipFrames',
     'frames_mb',
     'feed',
@@ -50,44 +52,99 @@ def make_scorers(
     return list(built.values())
 
 
-def decode_chunks(path, cfg: dict):
+def decode_chunks(
+    path,
+    cfg: dict,  # the `score` section
+    into=None,  # gives the array each frame (RGB, then grey) is written to, by shape (`iter_frames`); None: new ones
+):
     "The clip's frames at analysis resolution, `cfg['chunk']` at a time, each with its grey version."
-    frames = iter_frames(path, short_side=int(cfg['short_side']), fps=float(cfg['fps']), upscale=False)
+    frames = iter_frames(path, short_side=int(cfg['short_side']), fps=float(cfg['fps']), upscale=False, into=into)
     size, i = max(1, int(cfg['chunk'])), 0
     while batch := list(itertools.islice(frames, size)):
-        yield [Frame(i + j, t, rgb, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)) for j, (t, rgb) in enumerate(batch)]
+        grey = [
+            cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, **({} if into is None else dict(dst=into(rgb.shape[:2]))))
+            for _, rgb in batch
+        ]
+        yield [Frame(i + j, t, rgb, g) for j, ((t, rgb), g) in enumerate(zip(batch, grey))]
         i += len(batch)
+
+
+class FramePool:
+    """Frame buffers a worker reuses from clip to clip, up to a byte limit. Frames a cascade keeps between steps are
+    written to them: pages mapped once, where fresh arrays for every clip cost the kernel a page fault and a page of
+    zeros per 4 kB, every clip (`benchmarks/score_rtf.py --mode kept`)."""
+
+    def __init__(self):
+        self.free = {}  # size in bytes: free buffers of that size
+
+    def take(self, n: int) -> np.ndarray:
+        "A buffer of at least `n` bytes: a free one of the smallest size that fits, else a new one."
+        fits = [k for k, v in self.free.items() if k >= n and v]
+        return self.free[min(fits)].pop() if fits else np.empty(n, np.uint8)
+
+    def give(self, bufs: list, limit: float):
+        "Buffers back, the pool keeping the largest up to `limit` bytes (the rest are freed)."
+        for b in bufs:
+            self.free.setdefault(b.size, []).append(b)
+        total = sum(k * len(v) for k, v in self.free.items())
+        for k in sorted(self.free):
+            while self.free[k] and total > limit:
+                total -= k
+                self.free[k].pop()
+        self.free = {k: v for k, v in self.free.items() if v}
+
+    def __len__(self):
+        return sum(len(v) for v in self.free.values())
+
+
+FRAMES = FramePool()  # this process's frame buffers (one per pool worker)
 
 
 class ClipFrames:
     """A clip's chunks of frames for one pass or several: the first pass decodes and keeps them while they fit in
-    `buffer_mb`, so later passes read memory; a clip too long for it is decoded again for each later pass."""
+    `buffer_mb`, written to buffers of `pool` (`release` gives them back when the clip is done), so later passes read
+    memory; a clip too long for it is decoded again for each later pass."""
 
-    def __init__(self, path, cfg: dict, times: dict, buffer_mb: float = 0.0):
+    def __init__(self, path, cfg: dict, times: dict, buffer_mb: float = 0.0, pool: FramePool = FRAMES):
         self.path, self.cfg, self.times, self.budget = path, cfg, times, float(buffer_mb) * 2**20
-        self.kept, self.complete, self.decodes = [], False, 0
+        self.kept, self.complete, self.decodes, self.pool, self.taken, self.filling = [], False, 0, pool, [], False
+
+    def _into(self, shape):
+        if not self.filling:
+            return np.empty(shape, np.uint8)
+        n = int(np.prod(shape))
+        self.taken.append(self.pool.take(n))
+        return self.taken[-1][:n].reshape(shape)
 
     def __iter__(self):
         if self.complete:
             yield from self.kept
             return
-        fill, size = self.decodes == 0 and self.budget > 0, 0
+        self.filling, size = self.decodes == 0 and self.budget > 0, 0
         self.decodes += 1
-        chunks = decode_chunks(self.path, self.cfg)
+        chunks = decode_chunks(self.path, self.cfg, self._into if self.filling else None)
         while True:
             with timed(self.times, 'decode'):
                 chunk = next(chunks, None)
             if chunk is None:
                 break
-            if fill:
+            if self.filling:
                 size += sum(f.rgb.nbytes + f.gray.nbytes for f in chunk)
-                fill = size <= self.budget
-                if fill:
+                self.filling = size <= self.budget
+                if self.filling:
                     self.kept.append(chunk)
                 else:
                     self.kept.clear()
             yield chunk
-        self.complete = fill
+        self.complete = self.filling
+        self.filling = False
+
+    def release(self):
+        "The clip is done: its frames are dropped and their buffers go back to the pool (for the next clip to reuse)."
+        self.kept, self.complete = [], False
+        if self.taken:  # a pass that kept nothing leaves the pool as it is
+            self.pool.give(self.taken, self.budget)
+        self.taken = []
 
 
 def frames_mb(
@@ -116,8 +173,8 @@ def feed(
         n += len(chunk)
         out['analysis_width'] = chunk[0].rgb.shape[1]
         out['analysis_height'] = chunk[0].rgb.shape[0]
-        if n % (16 * len(chunk)) == 0:
-            trim_heap()  # a long clip's freed frame buffers back to the OS
+        if n % (16 * len(chunk)) == 0 and not getattr(frames, 'budget', 0):
+            trim_heap()  # a long clip's freed frame buffers back to the OS (kept frames are not freed: no trim)
     if n == 0:
         raise ValueError('no frames decoded')
     out['n_frames'] = n
@@ -231,19 +288,22 @@ def score_clip(
     frames = ClipFrames(row['path'], cfg, times, buffer_mb if steps_one_by_one else 0.0)  # one pass keeps nothing
     first, built_s = None, 0.0
     seg = {k: v for k, v in row.items() if not k.startswith('_')}
-    while todo := [k for k in steps if k not in done]:
-        if steps_one_by_one:
-            first, need = cascade_next({**seg, **out}, done, steps, filt)
-            if first is not None:
-                break
-            todo = [need] if need else todo
-        b0 = time.perf_counter()  # models load once per process (`cached_*`): not part of a clip's time
-        scorers = make_scorers({**cfg, 'scorers': [s for s in cfg['scorers'] if STEP_OF.get(s, s) in todo]}, clip)
-        built_s += time.perf_counter() - b0
-        for s in scorers:
-            times.setdefault(s.name, 0.0)
-        arrays.update(feed(frames, scorers, times, out))
-        done |= set(todo)
+    try:
+        while todo := [k for k in steps if k not in done]:
+            if steps_one_by_one:
+                first, need = cascade_next({**seg, **out}, done, steps, filt)
+                if first is not None:
+                    break
+                todo = [need] if need else todo
+            b0 = time.perf_counter()  # models load once per process (`cached_*`): not part of a clip's time
+            scorers = make_scorers({**cfg, 'scorers': [s for s in cfg['scorers'] if STEP_OF.get(s, s) in todo]}, clip)
+            built_s += time.perf_counter() - b0
+            for s in scorers:
+                times.setdefault(s.name, 0.0)
+            arrays.update(feed(frames, scorers, times, out))
+            done |= set(todo)
+    finally:
+        frames.release()
     out.update(score_mode=mode, not_scored=first if set(steps) - done else None, _steps=sorted(done))
     if npz is not None:
         np.savez_compressed(npz, **arrays, fps=np.float32(fps))
