@@ -10,7 +10,7 @@ python benchmarks/real_validity.py [--real ../shared/real] [--samples ../shared/
 3. Splits the persons into two halves (by a hash of the person id). On the calibration half it fits the offline
    backends' free constants: the flow backend's motion-boundary floor `mb_b` (ρ recomputed per candidate from one
    pass over the clean and motion-defect clips; the floor that ships is params.yaml's, the others are recorded) and
-   the lower bound of ρ, and the offline quality threshold; every figure is then measured on
+   the camera-jitter ceiling and the lower bound of ρ, and the offline quality threshold; every figure is measured on
    the other half with the constants of the first, and the halves are swapped. Thresholds of the head-detail scores
    are the paper's (no fitting).
 4. Writes `<out>/clips.csv` (every clip: labels, scores, verdicts), `criteria.csv` (per criterion and evaluation
@@ -123,23 +123,30 @@ def youden(x: np.ndarray, bad: np.ndarray, lo: bool = True) -> tuple[float, floa
 
 
 def fit(cal: pd.DataFrame, curves: pd.DataFrame, flt: dict) -> dict:
-    """Thresholds fitted on the calibration clips by Youden's J: the flow backend's lower bound on ρ at the shipped
-    motion-boundary floor `mb_b` (its upper bound stays `FLOW_MAX`; J and cut at the other floors are recorded), and the
-    offline quality threshold."""
+    """Thresholds fitted on the calibration clips by Youden's J: the flow backend's camera-jitter ceiling, then its
+    lower bound on ρ at the shipped motion-boundary floor `mb_b` over what the jitter and ρ's upper bound (`FLOW_MAX`)
+    leave (J and cut at the other floors are recorded), and the offline quality threshold."""
     from talkvid_nb.core import stage_params
 
     out = {}
-    mc = curves[curves.file.isin(cal.file)].merge(cal[['file', 'criterion']].drop_duplicates('file'), on='file')
+    cols = ['file', 'criterion', 'camera_jitter']
+    mc = curves[curves.file.isin(cal.file)].merge(cal[cols].drop_duplicates('file'), on='file')
     if len(mc):
         bad = (mc.criterion == 'motion').to_numpy()
-        best = {}
-        for b in MB_GRID:
-            r = mc[f'rho_{b:g}'].to_numpy(float)
-            cut, j = youden(np.where(r > FLOW_MAX, -1.0, r), bad)  # above the upper bound: rejected whatever the cut
-            best[b] = (round(j, 9), cut)
         b = float(stage_params('score')['motion']['flow']['mb_b'])  # the floor that ships; the others for the record
+        r = mc[f'rho_{b:g}'].to_numpy(float)
+        jit = mc.camera_jitter.to_numpy(float)
+        # camera jitter first (it separates shake from a head moving); a clip above ρ's upper bound (a still picture)
+        # is rejected whatever the cut
+        out['jitter_max'], out['jitter_J'] = youden(np.where(r > FLOW_MAX, np.inf, jit), bad, lo=False)
+        gone = (r > FLOW_MAX) | (jit > out['jitter_max'])  # rejected by the upper bound or the jitter: at every ρ cut
+        best = {}
+        for bb in MB_GRID:
+            rb = mc[f'rho_{bb:g}'].to_numpy(float)
+            cut, j = youden(np.where(gone, -1.0, rb), bad)
+            best[bb] = (round(j, 9), cut)
         out.update(mb_b=b, motion_min=best[b][1], motion_max=FLOW_MAX, best_mb_b=max(best, key=lambda k: best[k][0]))
-        out['motion_J'] = {f'{b:g}': [round(j, 4), round(c, 4)] for b, (j, c) in best.items()}
+        out['motion_J'] = {f'{bb:g}': [round(j, 4), round(c, 4)] for bb, (j, c) in best.items()}
     q = cal[cal.criterion.isin(['none', 'quality']) & cal.dover_score.notna()].drop_duplicates('file')
     if len(q) and (q.quality_backend == 'brisque').all():
         out['quality_min'], out['quality_J'] = youden(
@@ -160,7 +167,9 @@ def evaluate(ev: pd.DataFrame, curves: pd.DataFrame, consts: dict, flt: dict) ->
     if 'quality_min' in consts:
         cfg['per_backend']['brisque']['quality']['min'] = consts['quality_min']
     if 'motion_min' in consts:
-        cfg['per_backend'].setdefault('flow', {})['motion'] = dict(min=consts['motion_min'], max=consts['motion_max'])
+        cfg['per_backend'].setdefault('flow', {})['motion'] = dict(
+            min=consts['motion_min'], max=consts['motion_max'], jitter_max=consts['jitter_max']
+        )
     cols = [c for c in sc.columns if not c.startswith('pass_') and c not in ('first_fail', 'definition', 'profile')]
     f = apply_filter(sc[cols].assign(status='ok'), cfg, 'paper', 'talkvid')
     return ev[['file']].merge(f[['file', 'first_fail'] + [c for c in f.columns if c.startswith('pass_')]], 'left')

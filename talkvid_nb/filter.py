@@ -95,7 +95,11 @@ def criterion_margin(scores: pd.DataFrame, c: str, th: dict, definition: str) ->
     if c == 'quality':
         return _slack(col('dover_score'), th.get('min'), th.get('max'))
     if c == 'motion':
-        return _slack(col(f'cotracker_ratio_{definition}'), th.get('min'), th.get('max'))
+        m = _slack(col(f'cotracker_ratio_{definition}'), th.get('min'), th.get('max'))
+        if th.get('jitter_max') is None:
+            return m
+        j = _slack(col('camera_jitter'), hi=th['jitter_max'])  # the flow backend's camera shake (27_motion)
+        return np.where(np.isnan(m) | np.isnan(j), np.nan, np.minimum(m, j))
     if c == 'face_consistency':
         return _slack(col(f'face_consistency_{definition}'), th.get('min'))
     if c == 'sync':

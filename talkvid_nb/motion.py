@@ -246,9 +246,9 @@ class FlowMotion(PaperWindows):
         self.dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
         self.version = (
             f'OpenCV {cv2.__version__} DIS flow ({preset}) at <= {self.side:g} px; lost: occlusion ({occ_a:g}, '
-            f'{occ_b:g}), motion boundary ({mb_a:g}, {mb_b:g})'
+            f'{occ_b:g}), motion boundary ({mb_a:g}, {mb_b:g}); camera jitter: step change of the median flow'
         )
-        self.windows, self.done, self.prev = [], [], None
+        self.windows, self.done, self.prev, self.glob = [], [], None, []
         self.oseg = [dict(idx=set(idx), img=None, pts=None, vis=[]) for idx in official_segments(fps, duration)]
 
     def _flows(self, a, b):
@@ -273,6 +273,8 @@ class FlowMotion(PaperWindows):
         live = [w for w in self.windows if w['start'] != i]
         if self.prev is not None and live:  # one flow pair moves every window
             F, B = self._flows(self.prev, g)
+            # the frame's own displacement this step (median flow on a 4-px grid), in pixels at the tracking size
+            self.glob.append(np.median(F[::4, ::4].reshape(-1, 2), axis=0) * self.side / min(H, W))
             for w in live:
                 w['pts'], lost, ex = flow_step(F, B, w['pts'], self.occ, self.mb_a, self.maxd * s)
                 w['lost'] |= lost
@@ -299,11 +301,20 @@ class FlowMotion(PaperWindows):
         b = self.mb_b if mb_b is None else mb_b
         return float(np.mean([(~lost & (ex <= b)).mean() for lost, ex in self.done])) if self.done else None
 
+    def camera_jitter(self) -> float | None:
+        """Camera shake: the median over frame steps of how much the frame's displacement (its median flow) changes
+        from one step to the next, in pixels at the tracking size. A still or smoothly panning camera: about 0; a
+        head moving in front of a still camera: a few tenths; a shaking camera: its shake."""
+        if len(self.glob) < 2:
+            return None
+        return float(np.median(np.linalg.norm(np.diff(np.array(self.glob), axis=0), axis=1)))
+
     def result(self) -> dict:
         segs = [float(np.mean(sg['vis'])) for sg in self.oseg if len(sg['vis']) > 1]
         return dict(
             cotracker_ratio_paper=self.rho_paper(),
             cotracker_ratio_official=min(segs) if segs else None,
+            camera_jitter=self.camera_jitter(),
             motion_windows=len(self.done),
             motion_backend=self.backend,
             motion_version=self.version,
