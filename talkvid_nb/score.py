@@ -61,11 +61,12 @@ def decode_chunks(
     frames = iter_frames(path, short_side=int(cfg['short_side']), fps=float(cfg['fps']), upscale=False, into=into)
     size, i = max(1, int(cfg['chunk'])), 0
     while batch := list(itertools.islice(frames, size)):
-        grey = [
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, **({} if into is None else dict(dst=into(rgb.shape[:2]))))
-            for _, rgb in batch
+        yield [
+            Frame(
+                i + j, t, rgb, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, dst=None if into is None else into(rgb.shape[:2]))
+            )
+            for j, (t, rgb) in enumerate(batch)
         ]
-        yield [Frame(i + j, t, rgb, g) for j, ((t, rgb), g) in enumerate(zip(batch, grey))]
         i += len(batch)
 
 
