@@ -9,22 +9,13 @@ import pandas as pd
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 
+from real_validity import run_flow  # this folder's: one way to run the flow backend over a clip
+
 
 def one(path):
-    from talkvid_nb.core import stage_params
-    from talkvid_nb.motion import make_scorer
-    from talkvid_nb.score import decode_chunks
     from talkvid_nb.media import probe
 
-    cfg = stage_params('score')
-    m = make_scorer(
-        {**cfg, 'motion': {**cfg['motion'], 'backend': 'flow'}},
-        dict(fps=cfg['fps'], duration=probe(path)['duration']),
-        {},
-    )
-    for chunk in decode_chunks(path, cfg):
-        m.update(chunk)
-    r = m.result()
+    r = run_flow(path, probe(path)['duration']).result()
     return dict(file=Path(path).name, rho=r['cotracker_ratio_paper'], camera_jitter=r['camera_jitter'])
 
 

@@ -93,7 +93,8 @@ def motion_curves(clips: pd.DataFrame, n_workers: int) -> pd.DataFrame:
     return pd.DataFrame([dict(file=f, **r) for f, r in zip(todo.file, rhos)])
 
 
-def _curve(path, duration):
+def run_flow(path, duration: float):
+    "The flow motion backend with params.yaml's settings, fed a whole clip (its `result`, `rho_paper` to read)."
     from talkvid_nb.core import stage_params
     from talkvid_nb.motion import make_scorer
     from talkvid_nb.score import decode_chunks
@@ -104,6 +105,11 @@ def _curve(path, duration):
     )
     for chunk in decode_chunks(path, cfg):
         m.update(chunk)
+    return m
+
+
+def _curve(path, duration):
+    m = run_flow(path, duration)
     return {f'rho_{b:g}': m.rho_paper(b) for b in MB_GRID}
 
 
