@@ -4,14 +4,15 @@
 
 # %% ../nbs/25_sync.ipynb #78c7fc6a
 from __future__ import annotations
-import bisect, functools, os
+import bisect, functools, json, os
 from typing import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import load_params, merge_params
+from .core import load_params, merge_params, stable_hash
+from .faces import BLENDSHAPES
 from .media import delay_audio, load_audio, iter_frames, write_video
 from .scorer import Scorer
 
@@ -20,6 +21,8 @@ __all__ = [
     'PATCH_W',
     'PATCH_H',
     'LIP_BOX',
+    'MOUTH_SHAPES',
+    'MAP_VIEWS',
     'SHIFTS_MS',
     'mouth_opening',
     'audio_envelope',
@@ -32,9 +35,22 @@ __all__ = [
     'pca_scores',
     'video_features',
     'AVCorrSync',
+    'lip_geometry',
+    'has_blendshapes',
+    'mouth_signal',
+    'frame_windows',
+    'audio_windows',
+    'AVMap',
+    'save_av_maps',
+    'load_av_maps',
+    'AVMapSync',
+    'map_example',
+    'example_pairs',
+    'fit_av_maps',
     'syncnet_crop',
     'SyncNetSync',
     'sync_backend',
+    'track_sync',
     'importlib_ok',
     'clip_sync',
     'SyncScorer',
@@ -454,6 +470,336 @@ class AVCorrSync:
         )
 
 
+# %% ../nbs/25_sync.ipynb #8f00778d
+# MediaPipe's mouth blendshapes (`faces.BLENDSHAPES` names): the mouth's shape as the landmarker reads it
+MOUTH_SHAPES = (
+    'jawForward',
+    'jawOpen',
+    'mouthClose',
+    'mouthFunnel',
+    'mouthLowerDownLeft',
+    'mouthLowerDownRight',
+    'mouthPressLeft',
+    'mouthPressRight',
+    'mouthPucker',
+    'mouthRollLower',
+    'mouthRollUpper',
+    'mouthShrugLower',
+    'mouthShrugUpper',
+    'mouthSmileLeft',
+    'mouthSmileRight',
+    'mouthStretchLeft',
+    'mouthStretchRight',
+    'mouthUpperUpLeft',
+    'mouthUpperUpRight',
+)
+
+
+def lip_geometry(
+    landmarks: np.ndarray,  # (n, 68, 2) landmark track, NaN where no face
+) -> np.ndarray:
+    "(n, 4): inner and outer lip opening, mouth width and nose-to-chin height, in outer-eye distances."
+    lm = np.asarray(landmarks, float)
+    d = lambda a, b: np.linalg.norm(lm[:, a] - lm[:, b], axis=1)
+    return np.c_[d(62, 66), d(51, 57), d(48, 54), d(33, 8)] / d(36, 45)[:, None]
+
+
+def has_blendshapes(track) -> bool:
+    "True when the track carries blendshapes for most of its face frames (the MediaPipe backend)."
+    keys = track.files if hasattr(track, 'files') else track
+    if 'blendshapes' not in keys:
+        return False
+    face = np.isfinite(np.asarray(track['landmarks'], float)).all((1, 2))
+    bs = np.isfinite(np.asarray(track['blendshapes'], float)).all(1)[: len(face)]
+    return bool(face.any() and bs[face[: len(bs)]].mean() > 0.5)
+
+
+def mouth_signal(
+    track,  # a face track (landmarks; blendshapes when `blendshapes`)
+    blendshapes: bool = True,  # include the `MOUTH_SHAPES` blendshapes (else lip geometry only)
+) -> np.ndarray:
+    """Per frame: the mouth's shape (`MOUTH_SHAPES` and `lip_geometry`), standardised over the clip's face frames,
+    and its change from frame to frame; NaN rows where there is no face."""
+    x = lip_geometry(track['landmarks'])
+    if blendshapes:
+        names = list(BLENDSHAPES)
+        bs = np.asarray(track['blendshapes'], float)[: len(x), [names.index(s) for s in MOUTH_SHAPES]]
+        x = np.c_[bs, x[: len(bs)]]
+    ok = np.isfinite(x).all(1)
+    if ok.sum() < 2:
+        return np.full((len(x), 2 * x.shape[1]), np.nan)
+    x = (x - x[ok].mean(0)) / (x[ok].std(0) + 1e-6)
+    x[~ok] = np.nan
+    return np.c_[x, np.gradient(x, axis=0)] if len(x) > 1 else np.c_[x, x * 0]
+
+
+def frame_windows(
+    x: np.ndarray,  # (n, d) per-frame rows
+    half: int,  # rows before and after each frame
+    step: int = 1,
+    centres: np.ndarray | None = None,  # row index of each output row's centre (default: every row)
+) -> np.ndarray:
+    "(m, (2 * half // step + 1) * d): each centre's neighbouring rows side by side (edges repeated)."
+    c = np.arange(len(x)) if centres is None else np.asarray(centres, int)
+    idx = np.clip(c[:, None] + np.arange(-half, half + 1, step)[None], 0, max(len(x) - 1, 0))
+    return x[idx].reshape(len(c), -1)
+
+
+def audio_windows(
+    audio: np.ndarray,  # mono samples
+    sr: int,
+    t: np.ndarray,  # each video frame's time on the audio clock, s
+    half: int = 16,  # 10-ms log-mel frames before and after the video frame
+    step: int = 2,
+) -> np.ndarray:
+    "(n, (2 * half // step + 1) * 80): the log-mel spectrum (80 bands, 100 Hz) around each video frame, standardised."
+    from talkvid_nb.features import audio_features  # (features imports this module)
+
+    mel = audio_features(np.asarray(audio, np.float32), sr)['mel']
+    if len(mel) < 2:
+        return np.full((len(t), (2 * half // step + 1) * 80), np.nan, np.float32)
+    mel = (mel - mel.mean(0)) / (mel.std(0) + 1e-6)
+    return frame_windows(mel, half, step, np.round(np.asarray(t, float) * 100)).astype(np.float32)
+
+
+# %% ../nbs/25_sync.ipynb #f1f0ac09
+def _whiten(X: np.ndarray, k: int, reg: float) -> tuple[np.ndarray, np.ndarray]:
+    "Mean and a projection onto the first `k` principal axes, scaled to unit variance (ridge `reg`)."
+    mu = X.mean(0)
+    _, S, Vt = np.linalg.svd(X - mu, full_matrices=False)
+    k = min(int(k), len(S))
+    return mu, Vt[:k].T / np.sqrt(S[:k] ** 2 / len(X) + reg)
+
+
+class AVMap:
+    """A linear audio-to-mouth map: the canonical correlation directions between audio windows (`audio_windows`) and
+    mouth windows (`mouth_signal` around each frame), fitted on frames of real speakers."""
+
+    keys = ('ma', 'Wa', 'mv', 'Wv', 'rho')
+
+    def __init__(self, ma, Wa, mv, Wv, rho, mouth_half: int = 2):
+        self.ma, self.Wa, self.mv, self.Wv, self.rho = (np.asarray(a, np.float64) for a in (ma, Wa, mv, Wv, rho))
+        self.mouth_half = int(mouth_half)
+
+    @classmethod
+    def fit(
+        cls,
+        pairs: Iterable[tuple[np.ndarray, np.ndarray]],  # (mouth signal (n, d), audio windows (n, a)) per clip
+        components: int = 8,  # canonical pairs kept
+        audio_dims: int = 120,  # principal axes of the audio windows
+        mouth_dims: int = 60,  # principal axes of the mouth windows
+        reg: float = 1e-3,  # ridge on each side's variances (the windows are standardised)
+        mouth_half: int = 2,  # mouth window: frames before and after
+    ):
+        "Canonical correlation of the frames with a face in every clip (their windows stacked)."
+        V, A = [], []
+        for m, a in pairs:
+            w = frame_windows(np.asarray(m, float), mouth_half)[: len(a)]
+            ok = np.isfinite(w).all(1) & np.isfinite(a[: len(w)]).all(1)
+            V.append(w[ok])
+            A.append(np.asarray(a[: len(w)], float)[ok])
+        V, A = np.vstack(V), np.vstack(A)
+        ma, Pa = _whiten(A, audio_dims, reg)
+        mv, Pv = _whiten(V, mouth_dims, reg)
+        U, S, Wt = np.linalg.svd(((A - ma) @ Pa).T @ ((V - mv) @ Pv) / len(A))
+        k = min(int(components), len(S))
+        return cls(ma, Pa @ U[:, :k], mv, Pv @ Wt[:k].T, S[:k], mouth_half)
+
+    def distances(
+        self,
+        mouth: np.ndarray,  # (n, d) `mouth_signal`, NaN rows where no face
+        audio: np.ndarray,  # (n, a) `audio_windows` at the same frames
+        vshift: int = 15,
+        min_overlap: int = 25,
+    ) -> np.ndarray:
+        """1 − the canonical correlations' mean (weighted by their training correlations) between the audio at frame
+        i + k and the mouth at frame i, for each shift k = -vshift..vshift (NaN: too few frames to compare)."""
+        w = frame_windows(np.asarray(mouth, float), self.mouth_half)
+        n = min(len(w), len(audio))
+        ok = np.isfinite(w[:n]).all(1) & np.isfinite(audio[:n]).all(1)
+        x = (np.where(ok[:, None], w[:n], 0) - self.mv) @ self.Wv
+        u = (np.where(ok[:, None], audio[:n], 0) - self.ma) @ self.Wa
+        out = np.full(2 * vshift + 1, np.nan)
+        for j, k in enumerate(range(-vshift, vshift + 1)):
+            i = np.arange(max(0, -k), min(n, n - k))
+            i = i[ok[i] & ok[i + k]]
+            if len(i) < min_overlap:
+                continue
+            uu, xx = u[i + k] - u[i + k].mean(0), x[i] - x[i].mean(0)
+            r = (uu * xx).sum(0) / np.sqrt((uu**2).sum(0) * (xx**2).sum(0) + 1e-12)
+            out[j] = 1.0 - float(np.average(r, weights=self.rho))
+        return out
+
+    def arrays(self, prefix: str = '') -> dict:
+        return {prefix + k: getattr(self, k) for k in self.keys} | {prefix + 'mouth_half': self.mouth_half}
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str = ''):
+        return cls(*(z[prefix + k] for k in cls.keys), int(z[prefix + 'mouth_half']))
+
+
+# %% ../nbs/25_sync.ipynb #edd074d5
+MAP_VIEWS = ('blendshapes', 'geometry')  # mouth signals a map is fitted for: MediaPipe tracks, any 68-point track
+
+
+def save_av_maps(path: str | os.PathLike, maps: dict, meta: dict) -> Path:
+    "Write the maps of each view and their description (training data, settings) to one `.npz`."
+    arrays = {k: v for view, m in maps.items() for k, v in m.arrays(f'{view}__').items()}
+    np.savez(path, meta=np.array(json.dumps({**meta, 'views': list(maps)})), **arrays)
+    return Path(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _av_maps(path: str, mtime_ns: int) -> tuple[dict, dict]:
+    with np.load(path) as z:
+        meta = json.loads(str(z['meta']))
+        return {v: AVMap.from_arrays(z, f'{v}__') for v in meta['views']}, meta
+
+
+def load_av_maps(path: str | os.PathLike | None) -> tuple[dict, dict] | None:
+    "The maps and their description from `save_av_maps`' file (`model_path` rules), or None without a usable file."
+    from talkvid_nb.models import model_path
+
+    p = model_path(path) if path else None
+    if p is None or not p.is_file():
+        return None
+    maps, meta = _av_maps(str(p), p.stat().st_mtime_ns)
+    return (maps, meta) if maps else None
+
+
+class AVMapSync:
+    """Offline sync for real faces: the mouth (`mouth_signal`) against the audio through a learned `AVMap`, SyncNet's
+    offset/confidence rule; the envelope view (`AVCorrSync`) is taken instead where its best distance is at most
+    `envelope_max_dist` (a mouth that follows the loudness frame by frame)."""
+
+    name = 'av_map'
+
+    def __init__(
+        self,
+        maps: dict,  # view -> AVMap (`load_av_maps`)
+        meta: dict,  # their description: audio window, training data
+        vshift: int = 15,
+        min_overlap: int = 25,
+        envelope: AVCorrSync | None = None,  # the envelope view (None: never)
+        envelope_max_dist: float | None = None,  # 1 - multiple correlation of the mouth with the loudness envelope
+    ):
+        self.maps, self.meta, self.vshift, self.min_overlap = maps, meta, int(vshift), int(min_overlap)
+        self.envelope, self.bar = envelope, envelope_max_dist
+        self.audio_half, self.audio_step = int(meta.get('audio_window', 16)), int(meta.get('audio_step', 2))
+        env = 'none' if envelope is None else f'av_corr at distance <= {envelope_max_dist}'
+        self.version = (
+            f'learned audio-to-mouth map ({meta.get("frames", "?")} frames of {meta.get("persons", "?")} persons, '
+            f'id {meta.get("id", "?")}), envelope view: {env}, SyncNet offset/confidence rule'
+        )
+
+    @classmethod
+    def from_cfg(cls, cfg: dict | None = None):  # (part of) the `score.sync` section; the rest from params.yaml
+        "The scorer with the study's map (`map`) and parameters; FileNotFoundError without a map."
+        cfg = merge_params(load_params(section='score')['sync'], cfg)
+        got = load_av_maps(cfg['map'])
+        if got is None:
+            raise FileNotFoundError(f'no sync map at {cfg["map"]!r}: dvc repro sync_map (29_sync_map)')
+        bar = cfg.get('envelope_max_dist')
+        env = None if bar is None else AVCorrSync.from_cfg(cfg)
+        return cls(*got, int(cfg['vshift']), int(cfg['min_overlap']), env, bar)
+
+    def view(self, track) -> str:
+        "The map a track is measured with: blendshapes when it has them, else lip geometry."
+        return 'blendshapes' if 'blendshapes' in self.maps and has_blendshapes(track) else 'geometry'
+
+    def distances(self, track, audio: np.ndarray, sr: int) -> np.ndarray:
+        "The learned view's distance per shift (-vshift..vshift)."
+        v = self.view(track)
+        a = audio_windows(audio, sr, np.asarray(track['t'], float), self.audio_half, self.audio_step)
+        return self.maps[v].distances(mouth_signal(track, v == 'blendshapes'), a, self.vshift, self.min_overlap)
+
+    def on_track(self, track, audio: np.ndarray, sr: int, fps: float) -> dict:
+        "The measurement from a face track (a stored `.npz` or `track_arrays` output) and the clip's audio."
+        tag = dict(sync_backend=self.name, sync_version=self.version)
+        if self.envelope is not None and len(audio):
+            e = self.envelope.on_track(track, audio, sr, fps)
+            if e['sync_dist'] is not None and e['sync_dist'] <= self.bar:
+                return {**e, 'sync_view': 'envelope', **tag}
+        r = offset_search(self.distances(track, audio, sr) if len(audio) else np.full(0, np.nan), fps)
+        why = None
+        if r['sync_offset_ms'] is None:
+            face = np.isfinite(np.asarray(track['landmarks'], float)).all((1, 2)).any()
+            why = 'no audio' if len(audio) == 0 else ('no face' if not face else 'mouth or audio does not vary')
+        return {**r, 'sync_view': None if why else self.view(track), 'sync_reason': why, **tag}
+
+
+# %% ../nbs/25_sync.ipynb #bbc690d5
+def map_example(
+    clip: dict,  # video_id, path and person_id (a `collect.folder_rows` row)
+    out_dir: str | os.PathLike,  # where the example is written (`<video_id>.npz`)
+    faces: dict,  # the `score.faces` section (its tracking settings; the backend is MediaPipe's)
+    fps: float = 25.0,
+    short_side: int = 512,
+) -> dict:
+    """One training example: the clip tracked with the MediaPipe backend (landmarks and blendshapes per frame) and its
+    audio (16 kHz, int16), written to `<out_dir>/<video_id>.npz`."""
+    from talkvid_nb.faces import FaceTracker, cached_face_backend
+
+    out = Path(out_dir) / f'{clip["video_id"]}.npz'
+    audio = load_audio(clip['path'], 16000)
+    if len(audio) < 16000:
+        return dict(status='dropped', reason='no_audio', detail=f'{len(audio) / 16000:.2f} s of audio')
+    b = cached_face_backend('mediapipe', None, None, faces['mediapipe_model'])
+    b.reset()
+    tr = FaceTracker(
+        b, int(faces['detect_every']), int(faces['retry_every']), retry_backoff=float(faces['retry_backoff'])
+    )
+    for i, (t, rgb) in enumerate(iter_frames(clip['path'], short_side, fps)):
+        tr.update(i, t, rgb)
+    k = tr.track()
+    face = int(np.isfinite(k['landmarks']).all((1, 2)).sum())
+    if face < 50:
+        return dict(status='dropped', reason='no_face', detail=f'{face} frames with a face')
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    person = clip.get('person_id') or clip['video_id']
+    np.savez(out, t=k['t'], landmarks=k['landmarks'], blendshapes=k['blendshapes'], audio=pcm, person_id=person)
+    return dict(status='ok', reason=None, file=str(out), person_id=person, frames=len(k['t']), face_frames=face)
+
+
+def example_pairs(z, view: str, audio_window: int = 16, audio_step: int = 2):
+    "(mouth signal, audio windows) of a `map_example` file for a view."
+    a = audio_windows(z['audio'].astype(np.float32) / 32767, 16000, z['t'], audio_window, audio_step)
+    return mouth_signal(z, view == 'blendshapes'), a
+
+
+def fit_av_maps(
+    files: list[str | os.PathLike],  # `map_example` files
+    cfg: dict,  # the `sync_map` section
+) -> tuple[dict, dict]:
+    "The map of each view fitted on the examples (the blendshape view on those with blendshapes), and a description."
+    data = [dict(np.load(f)) for f in files]
+    kw = dict(audio_window=int(cfg['audio_window']), audio_step=int(cfg['audio_step']))
+    fit = dict(
+        components=int(cfg['components']),
+        audio_dims=int(cfg['audio_dims']),
+        mouth_dims=int(cfg['mouth_dims']),
+        reg=float(cfg['reg']),
+        mouth_half=int(cfg['mouth_window']),
+    )
+    maps = {}
+    for view in MAP_VIEWS:
+        use = [z for z in data if view == 'geometry' or has_blendshapes(z)]
+        if use:
+            maps[view] = AVMap.fit((example_pairs(z, view, **kw) for z in use), **fit)
+    face = sum(int(np.isfinite(z['landmarks']).all((1, 2)).sum()) for z in data)
+    meta = dict(
+        clips=len(data),
+        persons=len({str(z['person_id']) for z in data}),
+        frames=face,
+        seconds=round(sum(len(z['audio']) for z in data) / 16000, 1),
+        **kw,
+        **fit,
+        canonical_r={v: np.round(m.rho, 3).tolist() for v, m in maps.items()},
+    )
+    meta['id'] = stable_hash(dict(meta, files=sorted(Path(f).stem for f in files)))[:12]
+    return maps, meta
+
+
 # %% ../nbs/25_sync.ipynb #b40402d7
 @functools.lru_cache(maxsize=None)
 def _syncnet_class():
@@ -632,12 +978,21 @@ class SyncNetSync:
 
 # %% ../nbs/25_sync.ipynb #7b1f33ca
 def sync_backend(cfg: dict) -> str:  # the `score.sync` section
-    "The sync backend `auto` resolves to: SyncNet when its weights (and `python_speech_features`) are present."
+    """The sync backend `auto` resolves to: SyncNet when its weights (and `python_speech_features`) are present, else
+    the learned map (`av_map`) when the `sync_map` stage has written it, else `av_corr`."""
     b = cfg['backend']
     if b == 'auto':
         w = cfg['syncnet_weights']
-        return 'syncnet' if w and Path(w).exists() and importlib_ok('python_speech_features') else 'av_corr'
+        if w and Path(w).exists() and importlib_ok('python_speech_features'):
+            return 'syncnet'
+        return 'av_map' if load_av_maps(cfg.get('map')) is not None else 'av_corr'
     return b
+
+
+def track_sync(cfg: dict):  # the `score.sync` section
+    "The offline backend `cfg` resolves to (`AVMapSync` or `AVCorrSync`: both measure from a face track), else None."
+    b = sync_backend(cfg)
+    return AVMapSync.from_cfg(cfg) if b == 'av_map' else AVCorrSync.from_cfg(cfg) if b == 'av_corr' else None
 
 
 def importlib_ok(mod: str) -> bool:
@@ -662,10 +1017,10 @@ def clip_sync(
     vshift = int(cfg['vshift'])
     b = sync_backend(cfg)
     audio = load_audio(path, sr=16000)
-    if b == 'av_corr':
-        return AVCorrSync.from_cfg(cfg).on_track(track, audio, 16000, fps)
+    if b in ('av_corr', 'av_map'):
+        return track_sync(cfg).on_track(track, audio, 16000, fps)
     if b != 'syncnet':
-        raise ValueError(f'unknown sync backend {b!r}: auto | syncnet | av_corr')
+        raise ValueError(f'unknown sync backend {b!r}: auto | syncnet | av_map | av_corr')
     have = np.flatnonzero(~np.isnan(np.asarray(track['bbox'], float)).any(1))
     if len(have) == 0 or len(track['bbox']) - have[0] < 6:  # crops run from the first face on (the last box is held)
         return dict(
@@ -758,8 +1113,9 @@ def sync_ladder(
     fps: float,
     shifts_ms=SHIFTS_MS,  # known audio shifts, ms (+ = audio later)
 ) -> pd.DataFrame:
-    "Each clip's audio shifted by known offsets and measured on its stored track (`av_corr`): a row per clip and shift."
-    sync, rows = AVCorrSync.from_cfg(cfg), []
+    """Each clip's audio shifted by known offsets and measured on its stored track (the offline backend `cfg` resolves
+    to, `track_sync`): a row per clip and shift."""
+    sync, rows = track_sync(cfg), []
     for clip in clips:
         track, audio = np.load(clip['track']), load_audio(clip['path'], 16000)
         for ms in shifts_ms:
