@@ -9,7 +9,8 @@ whole video is scored once (`talkvid_nb.cli.score_video`, the `talkvid-score` co
 known true offset: the table shows what the sync scorer says about real talking-head footage, and which clips the
 strict profile would drop. It then shifts each clip's audio by known amounts (--shifts, ms) and re-measures with
 the same face track: whether the measured offset moves by the known shift tells if the scorer follows real mouths
-at all, whatever the recording's own offset."""
+at all, whatever the recording's own offset. The backend is the one params.yaml resolves to (`av_map` with the map of
+the `sync_map` stage, trained on ../shared/real: none of these samples is in it)."""
 
 import argparse, json
 from pathlib import Path
@@ -24,7 +25,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--samples', default=str(ROOT.parent / 'shared' / 'samples' / 'talking_heads'))
     ap.add_argument('--min-speech', type=float, default=0.3)
-    ap.add_argument('--shifts', default='-240,240', help='known audio shifts in ms (+ = audio later)')
+    ap.add_argument('--shifts', default='-480,-240,-120,-40,40,120,240,480', help='known shifts, ms (+ = audio later)')
     ap.add_argument('--out', default=str(ROOT / 'reports' / 'benchmarks'))
     a = ap.parse_args()
     import tempfile
@@ -32,12 +33,13 @@ def main():
     from talkvid_nb.core import safe_id
     from talkvid_nb.cli import score_video
     from talkvid_nb.media import delay_audio, load_audio
-    from talkvid_nb.sync import AVCorrSync
+    from talkvid_nb.sync import sync_backend, track_sync
 
     params = yaml.safe_load((ROOT / 'params.yaml').read_text())
     meta = pd.read_csv(Path(a.samples) / 'samples.csv')
     meta = meta[(meta.audio != 'none') & (meta.speech_ratio_silero.fillna(0) >= a.min_speech)]
-    th = params['filter']['per_backend'].get('av_corr', {}).get('sync') or params['filter']['sync']
+    backend = sync_backend(params['score']['sync'])
+    th = params['filter']['per_backend'].get(backend, {}).get('sync') or params['filter']['sync']
     rows, td = [], Path(tempfile.mkdtemp())
     for r in meta.itertuples():
         rec = score_video(
@@ -70,7 +72,7 @@ def main():
     shifts = [int(x) for x in a.shifts.split(',') if x.strip()]
     sc = params['score'].get('sync') or {}
     fps = float(params['score'].get('fps', 25))
-    sync = AVCorrSync.from_cfg(sc)
+    sync = track_sync(sc)
     lad = []
     for r in meta.itertuples():
         v = Path(a.samples) / r.file
@@ -99,6 +101,7 @@ def main():
     print(
         json.dumps(
             {
+                'backend': backend,
                 'clips': len(df),
                 'within_1_frame_of_0': int((df.sync_offset_frames.abs() <= 1).sum()),
                 'median_confidence': float(df.sync_confidence.median()) if len(df) else None,

@@ -18,6 +18,7 @@ __all__ = ['PIPELINE', 'DROP_TAGS', 'REAL_PAGES', 'reader_notebook', 'headline_s
 PIPELINE = [
     '10_collect',
     '20_segment',
+    '29_sync_map',
     '30_score',
     '31_filter',
     '40_validate',
@@ -102,6 +103,10 @@ def headline_sections(reports: Path) -> list[tuple[str, str, str, str]]:
         ('Filters on real footage (held-out persons)',
          'Real clips with labelled defects: each criterion against its defects, on persons that fitted nothing.',
          _table(reports / 'real_validity' / 'criteria.csv', None, 14), 'real_validity.html'),
+        ('Lip sync on real footage (held-out persons)',
+         'The av_map backend on real clips with known audio shifts, its map fitted on the other half of the persons: '
+         "within ±1 frame of the shift relative to the clip's own offset, and against 0.",
+         _table(reports / 'sync_map' / 'heldout_summary.csv'), '29_sync_map.html'),
         ('The curation experiment on real footage (held-out persons)',
          "Seed 002's metrics, mean over persons [95 % CI over persons]: the TCN on curated and uncurated real pools, "
          'and two baselines.',

@@ -643,9 +643,17 @@ MAP_VIEWS = ('blendshapes', 'geometry')  # mouth signals a map is fitted for: Me
 
 
 def save_av_maps(path: str | os.PathLike, maps: dict, meta: dict) -> Path:
-    "Write the maps of each view and their description (training data, settings) to one `.npz`."
+    """Write the maps of each view and their description (training data, settings) to one `.npz`, byte for byte the
+    same for the same maps (no time stamps: a DVC stage downstream reruns only when the map changed)."""
+    import io, zipfile
+
     arrays = {k: v for view, m in maps.items() for k, v in m.arrays(f'{view}__').items()}
-    np.savez(path, meta=np.array(json.dumps({**meta, 'views': list(maps)})), **arrays)
+    arrays['meta'] = np.array(json.dumps({**meta, 'views': list(maps)}, sort_keys=True))
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
+        for k, v in arrays.items():
+            b = io.BytesIO()
+            np.save(b, np.asarray(v), allow_pickle=False)
+            z.writestr(zipfile.ZipInfo(f'{k}.npy', date_time=(1980, 1, 1, 0, 0, 0)), b.getvalue(), zipfile.ZIP_DEFLATED)
     return Path(path)
 
 
@@ -682,9 +690,10 @@ class AVMapSync:
         min_overlap: int = 25,
         envelope: AVCorrSync | None = None,  # the envelope view (None: never)
         envelope_max_dist: float | None = None,  # 1 - multiple correlation of the mouth with the loudness envelope
+        min_mouth_motion: float = 0.005,  # std of the inner-lip opening (outer-eye distances) below which it is still
     ):
         self.maps, self.meta, self.vshift, self.min_overlap = maps, meta, int(vshift), int(min_overlap)
-        self.envelope, self.bar = envelope, envelope_max_dist
+        self.envelope, self.bar, self.min_motion = envelope, envelope_max_dist, float(min_mouth_motion)
         self.audio_half, self.audio_step = int(meta.get('audio_window', 16)), int(meta.get('audio_step', 2))
         env = 'none' if envelope is None else f'av_corr at distance <= {envelope_max_dist}'
         self.version = (
@@ -701,7 +710,7 @@ class AVMapSync:
             raise FileNotFoundError(f'no sync map at {cfg["map"]!r}: dvc repro sync_map (29_sync_map)')
         bar = cfg.get('envelope_max_dist')
         env = None if bar is None else AVCorrSync.from_cfg(cfg)
-        return cls(*got, int(cfg['vshift']), int(cfg['min_overlap']), env, bar)
+        return cls(*got, int(cfg['vshift']), int(cfg['min_overlap']), env, bar, float(cfg['min_mouth_motion']))
 
     def view(self, track) -> str:
         "The map a track is measured with: blendshapes when it has them, else lip geometry."
@@ -716,6 +725,10 @@ class AVMapSync:
     def on_track(self, track, audio: np.ndarray, sr: int, fps: float) -> dict:
         "The measurement from a face track (a stored `.npz` or `track_arrays` output) and the clip's audio."
         tag = dict(sync_backend=self.name, sync_version=self.version)
+        gap = lip_geometry(track['landmarks'])[:, 0]
+        if np.isfinite(gap).sum() > 1 and np.nanstd(gap) < self.min_motion:  # a still mouth: nothing to match
+            none = dict(sync_offset_frames=None, sync_offset_ms=None, sync_confidence=None, sync_dist=None)
+            return {**none, 'sync_view': None, 'sync_reason': 'mouth or audio does not vary', **tag}
         if self.envelope is not None and len(audio):
             e = self.envelope.on_track(track, audio, sr, fps)
             if e['sync_dist'] is not None and e['sync_dist'] <= self.bar:
