@@ -694,11 +694,11 @@ class AVMapSync:
     ):
         self.maps, self.meta, self.vshift, self.min_overlap = maps, meta, int(vshift), int(min_overlap)
         self.envelope, self.bar, self.min_motion = envelope, envelope_max_dist, float(min_mouth_motion)
-        self.audio_half, self.audio_step = int(meta.get('audio_window', 16)), int(meta.get('audio_step', 2))
+        self.audio_half, self.audio_step = int(meta['audio_window']), int(meta['audio_step'])
         env = 'none' if envelope is None else f'av_corr at distance <= {envelope_max_dist}'
         self.version = (
-            f'learned audio-to-mouth map ({meta.get("frames", "?")} frames of {meta.get("persons", "?")} persons, '
-            f'id {meta.get("id", "?")}), envelope view: {env}, SyncNet offset/confidence rule'
+            f'learned audio-to-mouth map ({meta["frames"]} frames of {meta["persons"]} persons, id {meta["id"]}), '
+            f'envelope view: {env}, SyncNet offset/confidence rule'
         )
 
     @classmethod
