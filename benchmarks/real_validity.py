@@ -241,6 +241,7 @@ def sync_heldout(clips: pd.DataFrame, work: Path, fps: float, examples_csv: Path
     from talkvid_nb.core import stage_params
     from talkvid_nb.media import load_audio
     from talkvid_nb.sync import AVCorrSync, AVMapSync, fit_av_maps, shift_audio
+    from talkvid_nb.sync_map import shift_errors
 
     sc, smap = stage_params('score')['sync'], stage_params('sync_map')
     ex = pd.read_csv(examples_csv)
@@ -295,13 +296,7 @@ def sync_heldout(clips: pd.DataFrame, work: Path, fps: float, examples_csv: Path
                 row['corrected_frames'] = c['sync_offset_frames']
                 dst.unlink()
             rows.append(row)
-    d = pd.DataFrame(rows)
-    d['error_frames'] = d.measured_frames - d.shift_frames
-    own = d[d.shift_frames == 0].set_index('base').measured_frames
-    d['source_offset_frames'] = d.base.map(own)
-    d['relative_error_frames'] = d.error_frames - d.source_offset_frames
-    d['absolute_ok'] = d.error_frames.abs() <= 1
-    d['relative_ok'] = d.relative_error_frames.abs() <= 1
+    d = shift_errors(pd.DataFrame(rows), 'base')
     d['corrected_ok'] = d.corrected_frames.abs() <= 1
     return d
 

@@ -15,7 +15,7 @@ from .media import delay_audio
 from .sync import AVMapSync, fit_av_maps
 
 # %% auto #0
-__all__ = ['person_half', 'training_clips', 'heldout_shifts', 'confidence_threshold', 'heldout_summary']
+__all__ = ['person_half', 'training_clips', 'heldout_shifts', 'shift_errors', 'confidence_threshold', 'heldout_summary']
 
 
 # %% ../nbs/29_sync_map.ipynb #a851dee7
@@ -75,9 +75,18 @@ def heldout_shifts(
         rows, columns=['half', 'video_id', 'person_id', 'shift_frames', 'measured_frames', 'confidence', 'view']
     )
     d['measured_frames'] = d.measured_frames.astype(float)
-    d['error_frames'] = d.measured_frames - d.shift_frames
-    own = d[d.shift_frames == 0].set_index('video_id').measured_frames
-    d['source_offset_frames'] = d.video_id.map(own)
+    return shift_errors(d, 'video_id')
+
+
+def shift_errors(
+    d: pd.DataFrame,  # rows with shift_frames and measured_frames, the unshifted clip among them
+    source: str,  # the column naming each row's source clip
+) -> pd.DataFrame:
+    """`d` with each measurement's error against the known shift (`error_frames`, `absolute_ok` within ±1 frame) and
+    against the known shift plus its source's own unshifted measurement (`relative_error_frames`, `relative_ok`)."""
+    d = d.assign(error_frames=d.measured_frames - d.shift_frames)
+    own = d[d.shift_frames == 0].set_index(source).measured_frames
+    d['source_offset_frames'] = d[source].map(own)
     d['relative_error_frames'] = d.error_frames - d.source_offset_frames
     d['absolute_ok'] = d.error_frames.abs() <= 1
     d['relative_ok'] = d.relative_error_frames.abs() <= 1
