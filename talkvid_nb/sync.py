@@ -45,6 +45,7 @@ __all__ = [
     'load_av_maps',
     'AVMapSync',
     'map_example',
+    'example_audio',
     'example_pairs',
     'fit_av_maps',
     'syncnet_crop',
@@ -774,9 +775,14 @@ def map_example(
     return dict(status='ok', reason=None, file=str(out), person_id=person, frames=len(k['t']), face_frames=face)
 
 
+def example_audio(z) -> np.ndarray:
+    "A `map_example` file's audio as float32 samples at 16 kHz."
+    return z['audio'].astype(np.float32) / 32767
+
+
 def example_pairs(z, view: str, audio_window: int = 16, audio_step: int = 2):
     "(mouth signal, audio windows) of a `map_example` file for a view."
-    a = audio_windows(z['audio'].astype(np.float32) / 32767, 16000, z['t'], audio_window, audio_step)
+    a = audio_windows(example_audio(z), 16000, z['t'], audio_window, audio_step)
     return mouth_signal(z, view == 'blendshapes'), a
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .collect import folder_rows
 from .media import delay_audio
-from .sync import AVMapSync, fit_av_maps
+from .sync import AVMapSync, example_audio, fit_av_maps
 
 # %% auto #0
 __all__ = ['person_half', 'training_clips', 'heldout_shifts', 'shift_errors', 'confidence_threshold', 'heldout_summary']
@@ -57,7 +57,7 @@ def heldout_shifts(
         s = AVMapSync(*fit_av_maps(tr.file.tolist(), cfg), int(sync['vshift']), int(sync['min_overlap']))
         for r in ev.itertuples():
             z = dict(np.load(r.file))
-            a = z['audio'].astype(np.float32) / 32767
+            a = example_audio(z)
             for k in shifts:
                 m = s.on_track(z, delay_audio(a, int(round(k * 16000 / fps))), 16000, fps)
                 rows.append(

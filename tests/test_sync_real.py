@@ -49,10 +49,11 @@ def sync(examples):
 def test_known_shifts_are_followed(examples, sync, name):
     from talkvid_nb.core import load_params
     from talkvid_nb.media import delay_audio
+    from talkvid_nb.sync import example_audio
 
     thr = load_params(section='filter')['per_backend']['av_map']['sync']['min_confidence']
     z = dict(np.load(examples[1][name]['file']))
-    a = z['audio'].astype(np.float32) / 32767
+    a = example_audio(z)
     got = {k: sync.on_track(z, delay_audio(a, k * 640), 16000, 25.0) for k in (-6, -1, 0, 3, 6)}
     assert all(m['sync_view'] == 'blendshapes' and m['sync_confidence'] >= thr for m in got.values()), got
     base = got[0]['sync_offset_frames']
