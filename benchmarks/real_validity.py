@@ -10,7 +10,8 @@ python benchmarks/real_validity.py [--real ../shared/real] [--samples ../shared/
 3. Splits the persons into two halves (by a hash of the person id). On the calibration half it fits the offline
    backends' free constants: the flow backend's motion-boundary floor `mb_b` (ρ recomputed per candidate from one
    pass over the clean and motion-defect clips; the floor that ships is params.yaml's, the others are recorded) and
-   the camera-jitter ceiling and the lower bound of ρ, and the offline quality threshold; every figure is measured on
+   the camera-jitter ceiling and the lower bound of ρ, and the offline quality's ceilings on its named distortions
+   (blur, noise, blocking: each on its own defect) and its score's bar on what they leave; every figure is measured on
    the other half with the constants of the first, and the halves are swapped. Thresholds of the head-detail scores
    are the paper's (no fitting).
 4. Writes `<out>/clips.csv` (every clip: labels, scores, verdicts), `criteria.csv` (per criterion and evaluation
@@ -29,6 +30,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 VISUAL = ['quality', 'motion', 'resolution', 'orientation', 'completeness']
 MB_GRID = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+QUALITY_DEFECT = {'blur_max': 'blur', 'noise_max': 'noise', 'blocking_max': 'compression'}  # ceiling -> its defect
 FLOW_MAX = 0.9999  # the flow backend's ρ of a still picture is exactly 1; clean real clips came to 0.9997
 
 
@@ -135,6 +137,7 @@ def fit(cal: pd.DataFrame, curves: pd.DataFrame, flt: dict) -> dict:
     lower bound on ρ at the shipped motion-boundary floor `mb_b` over what the jitter and ρ's upper bound (`FLOW_MAX`)
     leave (J and cut at the other floors are recorded), and the offline quality threshold."""
     from talkvid_nb.core import stage_params
+    from talkvid_nb.filter import QUALITY_GATES
 
     out = {}
     cols = ['file', 'criterion', 'camera_jitter']
@@ -157,9 +160,18 @@ def fit(cal: pd.DataFrame, curves: pd.DataFrame, flt: dict) -> dict:
         out['motion_J'] = {f'{bb:g}': [round(j, 4), round(c, 4)] for bb, (j, c) in best.items()}
     q = cal[cal.criterion.isin(['none', 'quality']) & cal.dover_score.notna()].drop_duplicates('file')
     if len(q) and (q.quality_backend == 'brisque').all():
-        out['quality_min'], out['quality_J'] = youden(
-            q.dover_score.to_numpy(float), (q.criterion == 'quality').to_numpy()
-        )
+        gone = np.zeros(len(q), bool)
+        for gate, defect in QUALITY_DEFECT.items():  # each ceiling on its own defect against the clean clips
+            col = QUALITY_GATES[gate]
+            own = q.defect.isin(['none', defect]).to_numpy()
+            x = np.where(q[col].isna(), np.inf, q[col]).astype(float)
+            out[gate], out[f'{gate}_J'] = youden(x[own], (q.defect == defect).to_numpy()[own], lo=False)
+            gone |= x > out[gate]
+        rest = q[~gone]  # the score's own bar, on what the ceilings leave
+        if (rest.criterion == 'quality').any():
+            out['quality_min'], out['quality_J'] = youden(
+                rest.dover_score.to_numpy(float), (rest.criterion == 'quality').to_numpy()
+            )
     return out
 
 
@@ -174,6 +186,9 @@ def evaluate(ev: pd.DataFrame, curves: pd.DataFrame, consts: dict, flt: dict) ->
     cfg = json.loads(json.dumps(flt))
     if 'quality_min' in consts:
         cfg['per_backend']['brisque']['quality']['min'] = consts['quality_min']
+    for gate in QUALITY_DEFECT:
+        if gate in consts:
+            cfg['per_backend']['brisque']['quality'][gate] = consts[gate]
     if 'motion_min' in consts:
         cfg['per_backend'].setdefault('flow', {})['motion'] = dict(
             min=consts['motion_min'], max=consts['motion_max'], jitter_max=consts['jitter_max']
@@ -371,6 +386,139 @@ def write_sync(clips: pd.DataFrame, work: Path, out: Path) -> list[str]:
     return md
 
 
+QUALITY_COPIES = [('none', None), ('blur', 2.0), ('noise', 12.0), ('compression', 40)]  # the mildest quality defects
+
+
+def _quality_copies(args) -> list[dict]:
+    "One unseen clip and its mildest quality defects, each cut as the segment stage cuts, scored by the quality scorer."
+    path, tmp, max_s = args
+    from talkvid_nb.core import stage_params
+    from talkvid_nb.ladder import apply_defect
+    from talkvid_nb.media import cut, iter_frames, load_audio, write_video
+    from talkvid_nb.quality import make_scorer
+    from talkvid_nb.score import decode_chunks
+
+    cfg, name = stage_params('score'), Path(path).name
+    frames = np.stack([f for _, f in iter_frames(path, short_side=512, fps=25.0, upscale=False, end=max_s)])
+    audio = load_audio(path, 16000, end=max_s)
+    rows = []
+    for defect, strength in QUALITY_COPIES:
+        f, a, crf = apply_defect(defect, strength, frames, audio, name, None, 25.0, 16000)
+        src, clip = Path(tmp) / f'{name}_{defect}.mp4', Path(tmp) / f'{name}_{defect}_clip.mp4'
+        write_video(src, f, 25.0, a if len(a) else None, 16000, crf=crf)
+        cut(src, clip, 0.0, len(f) / 25.0)  # the segment stage's re-encode (CRF 23)
+        q = make_scorer(cfg, dict(path=str(clip), fps=25.0, duration=len(f) / 25.0), {})
+        for chunk in decode_chunks(str(clip), cfg):
+            q.update(chunk)
+        r = q.result()
+        rows.append(dict(file=name, defect=defect, strength=strength, **{k: r[k] for k in QUALITY_COLS}))
+    return rows
+
+
+QUALITY_COLS = ['dover_score', 'quality_blur', 'quality_noise', 'quality_blocking']
+
+
+def unseen_quality(samples: Path, bases: pd.DataFrame, out: Path, n_workers: int, max_s: float = 6.0) -> list[str]:
+    """The quality criterion with the thresholds params.yaml ships, on real clips of persons the ladder never saw (the
+    shared samples that are not ladder bases) and their mildest quality defects: `quality_unseen.csv`."""
+    import tempfile
+
+    from talkvid_nb.core import stage_params
+    from talkvid_nb.filter import criterion_pass, thresholds
+
+    seen = set(Path(p).name for p in bases.path)
+    paths = [str(p) for p in sorted(Path(samples).glob('*.mp4')) if p.name not in seen]
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(max(n_workers, 1)) as ex:
+        d = pd.DataFrame([r for rows in ex.map(_quality_copies, [(p, tmp, max_s) for p in paths]) for r in rows])
+    th = thresholds(stage_params('filter'), 'paper', {'quality': 'brisque'})['quality']
+    d['passes'] = criterion_pass(d, 'quality', th, 'paper')
+    d.to_csv(out / 'quality_unseen.csv', index=False)
+    t = d.groupby('defect', sort=False).agg(clips=('file', 'size'), passes=('passes', 'mean')).reset_index()
+    t['rejected'] = 1 - t.passes
+    fails = d[(d.defect == 'none') & ~d.passes]
+    return [
+        '## Quality on persons the ladder never saw (thresholds as shipped)',
+        '',
+        f'{len(paths)} shared samples that are not ladder bases, and their mildest quality defects (blur σ 2,'
+        ' noise σ 12, x264 CRF 40), each cut as the segment stage cuts: `quality_unseen.csv`.',
+        '',
+        t.round(3).to_markdown(index=False),
+        '',
+        'Clean clips rejected: '
+        + (
+            ', '.join(
+                f'{r.file} (blur {r.quality_blur:.2f}, noise {r.quality_noise:.2f}, blocking '
+                f'{r.quality_blocking:.3f}, score {r.dover_score:.2f})'
+                for r in fails.itertuples()
+            )
+            or 'none'
+        )
+        + '.',
+    ]
+
+
+FOLDER_COLS = [
+    'file', 'person_id', 'role_guess', 'duration_s', 'clip_id', 'duration', 'verdict', 'reason', 'first_fail',
+    'dover_score', 'quality_blur', 'quality_noise', 'quality_blocking', 'cotracker_ratio', 'camera_jitter',
+    'avg_resolution', 'avg_orientation', 'min_completeness', 'face_backend', 'quality_backend', 'motion_backend',
+]  # fmt: skip
+
+
+def folder_verdicts(real: Path, work: Path, out: Path, n_workers: int) -> list[str]:
+    """The study run on the real folder itself (`collect.source: folder`, as `dvc repro` runs it) with the thresholds
+    params.yaml ships: every clip's verdict beside its scores (`real_folder_verdicts.csv`), and a frame of each clean
+    base beside its verdict (`real_folder_clean.png`). Returns the summary's section."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from talkvid_nb.media import iter_frames
+
+    clips = run_study(real, work / 'folder', n_workers)
+    man = pd.read_csv(real / 'manifest.csv')[['file', 'person_id', 'role_guess', 'duration_s']]
+    v = man.merge(clips.drop(columns=['person_id'], errors='ignore'), on='file', how='left')
+    seg_ok = v.segment_status == 'ok'
+    v['verdict'] = np.where(~seg_ok, 'dropped', np.where(v.status == 'ok', 'kept', 'rejected'))
+    v['reason'] = np.where(seg_ok, v.reason, v.segment_reason.fillna('no segment'))
+    v = v.reindex(columns=FOLDER_COLS)
+    v.to_csv(out / 'real_folder_verdicts.csv', index=False)
+    clean = v[(v.role_guess == 'clean_base') & (v.verdict != 'dropped')].reset_index(drop=True)
+    n = max(len(clean), 1)
+    fig, axes = plt.subplots((n + 5) // 6, 6, figsize=(18, 3.4 * ((n + 5) // 6)), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis('off')
+    for ax, r in zip(axes.ravel(), clean.itertuples()):
+        path = clips.set_index('file').clip_path.get(r.file)
+        fr = next((f for i, (_, f) in enumerate(iter_frames(path, short_side=256, fps=1.0)) if i == 2), None)
+        if fr is not None:
+            ax.imshow(fr)
+        ax.set_title(
+            f'{r.file[:28]}\n{r.verdict} {r.reason if r.verdict != "kept" else ""}\nq {r.dover_score:.1f} blur '
+            f'{r.quality_blur:.2f} noise {r.quality_noise:.2f} blk {r.quality_blocking:.3f}',
+            fontsize=7,
+        )
+    fig.tight_layout()
+    fig.savefig(out / 'real_folder_clean.png', dpi=80)
+    plt.close(fig)
+    tab = v.groupby(['role_guess', 'verdict']).size().unstack(fill_value=0)
+    rej = clean[clean.verdict == 'rejected']
+    return [
+        '## The real folder as the study\'s source (thresholds as shipped; not a held-out figure)',
+        '',
+        f"`collect.source: folder` on {real}: {len(v)} videos, {int((v.verdict == 'kept').sum())} kept. Every clip's"
+        ' verdict and scores: `real_folder_verdicts.csv`.',
+        '',
+        tab.to_markdown(),
+        '',
+        f'Clean bases with a segment of 5 s or more: {len(clean)}, kept {int((clean.verdict == "kept").sum())}'
+        + (f"; rejected: {', '.join(f'{r.file} ({r.reason})' for r in rej.itertuples())}" if len(rej) else '')
+        + '.',
+        '',
+        '![A frame of each clean base beside its verdict](real_folder_clean.png)',
+    ]
+
+
 def score_figure(clips: pd.DataFrame, flt: dict, path: Path):
     "Each visual criterion's score on clean clips and on its own defects (every person), with the shipped thresholds."
     import matplotlib
@@ -388,15 +536,25 @@ def score_figure(clips: pd.DataFrame, flt: dict, path: Path):
         **{c: {'min': flt['paper'][c]['avg']} for c in ('resolution', 'orientation')},
         'completeness': {'min': flt['paper']['completeness']['min']},
     }  # fmt: skip
-    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 4.2))
-    for ax, (c, col) in zip(axes, cols.items()):
-        d = clips[clips.criterion.isin(['none', c]) & clips[col].notna()].copy()
+    from talkvid_nb.filter import QUALITY_GATES
+
+    panels = [(c, col, clips.criterion.isin(['none', c]), shipped[c]) for c, col in cols.items()]
+    for gate, defect in QUALITY_DEFECT.items():  # the offline quality's ceilings, each on its own defect
+        col = QUALITY_GATES[gate]
+        if col in clips:
+            th = {'max': shipped['quality'].get(gate)}
+            panels.insert(1, (f'quality: {defect}', col, clips.defect.isin(['none', defect]), th))
+    fig, axes = plt.subplots(2, 4, figsize=(16, 8.4))
+    for ax in axes.ravel()[len(panels) :]:
+        ax.axis('off')
+    for ax, (c, col, sel, th) in zip(axes.ravel(), panels):
+        d = clips[sel & clips[col].notna()].copy()
         d['clip'] = np.where(d.defect == 'none', 'clean', d.defect + ' ' + d.strength.astype(str))
         order = ['clean'] + sorted(set(d['clip']) - {'clean'})
         sns.stripplot(data=d, x='clip', y=col, hue='half', order=order, ax=ax, size=4, jitter=0.2)
         for k in ('min', 'max'):
-            if shipped[c].get(k) is not None:
-                ax.axhline(shipped[c][k], color='k', lw=0.8, ls='--')
+            if th.get(k) is not None:
+                ax.axhline(th[k], color='k', lw=0.8, ls='--')
         ax.set_title(f'{c} ({col})', fontsize=9)
         ax.set_xlabel('')
         ax.tick_params(axis='x', rotation=45, labelsize=8)
@@ -409,6 +567,20 @@ def score_figure(clips: pd.DataFrame, flt: dict, path: Path):
     plt.close(fig)
 
 
+def splice(summary: Path, md: list[str]):
+    "Replace the section of `summary` that starts with `md[0]` by `md` (or put it before the calibration); print it."
+    old = summary.read_text() if summary.exists() else ''
+    head, sep, tail = old.partition(md[0] + '\n')
+    if sep:
+        nxt = tail.find('\n## ')
+        tail = tail[nxt + 1 :] if nxt >= 0 else ''
+    else:
+        head, sep, tail = old.partition('## Calibration')
+        tail = sep + tail
+    summary.write_text(head + '\n'.join(md) + '\n\n' + tail)
+    print('\n'.join(md))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--real', default=str(ROOT.parent / 'shared' / 'real'))
@@ -417,6 +589,8 @@ def main():
     ap.add_argument('--out', default=str(ROOT / 'reports' / 'real_validity'))
     ap.add_argument('--n-workers', type=int, default=2)
     ap.add_argument('--sync-only', action='store_true', help='only the sync part, on the clips.csv of an earlier run')
+    ap.add_argument('--folder-only', action='store_true', help='only the study on the real folder itself')
+    ap.add_argument('--quality-unseen', action='store_true', help='only quality on the samples the ladder never saw')
     a = ap.parse_args()
     from talkvid_nb.core import stage_params
     from talkvid_nb.ladder import real_bases
@@ -432,6 +606,13 @@ def main():
             head, rest = old.partition('## Calibration')[0], '\n' + ''.join(old.partition('## Calibration')[1:])
         (out / 'summary.md').write_text(head + '\n'.join(md) + '\n' + rest)
         print('\n'.join(md))
+        return
+    if a.folder_only or a.quality_unseen:  # those sections of summary.md replaced, the rest as the last run left it
+        if a.folder_only:
+            splice(out / 'summary.md', folder_verdicts(Path(a.real), work, out, a.n_workers))
+        if a.quality_unseen:
+            bases = real_bases(a.real, a.samples)
+            splice(out / 'summary.md', unseen_quality(Path(a.samples), bases, out, a.n_workers))
         return
     bases = real_bases(a.real, a.samples)
     labels = build(bases, work / 'ladder', a.n_workers, Path(a.real))
@@ -528,6 +709,10 @@ def main():
         sync.round(3).to_markdown(index=False),
         '',
         *write_sync(clips, work, out),
+        '',
+        *folder_verdicts(Path(a.real), work, out, a.n_workers),
+        '',
+        *unseen_quality(Path(a.samples), bases, out, a.n_workers),
         '',
         '## Calibration',
         '',

@@ -4,14 +4,14 @@
 
 # %% ../nbs/90_cli.ipynb #41cf0626
 from __future__ import annotations
-import argparse, json, os
+import argparse, json, os, tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from .core import find_root, load_params, safe_id, talkvid_record, to_jsonable
 from .filter import apply_filter, evaluated
-from .media import load_audio, probe
+from .media import cut, load_audio, probe
 from .score import score_clip
 from .segment import coverage, vad_segments
 
@@ -42,9 +42,13 @@ def score_video(
     info = probe(video)
     clip_id = safe_id(Path(video).stem)
     speech = speech_ratio(video, info, params['segment'])
-    row = dict(clip_id=clip_id, path=str(video), duration=info['duration'], speech_ratio=speech)
     filt = dict(params['filter'], definition=definition or params['filter']['definition'])
-    scores = score_clip(row, params['score'], None if tracks_dir is None else str(tracks_dir), filt)
+    seg = params['segment']
+    with tempfile.TemporaryDirectory() as tmp:  # the clip as the segment stage writes it
+        clip = Path(tmp) / f'{clip_id}.mp4'
+        cut(video, clip, 0.0, info['duration'], fps=seg['fps'], sr=seg['sr'])
+        row = dict(clip_id=clip_id, path=str(clip), duration=info['duration'], speech_ratio=speech)
+        scores = score_clip(row, params['score'], None if tracks_dir is None else str(tracks_dir), filt)
     base = dict(video_id=clip_id, duration=info['duration'], speech_ratio=speech, status='ok', reason=None, detail=None)
     filtered = apply_filter(pd.DataFrame([{**scores, **base}]), filt)
     verdict = filtered.iloc[0].to_dict()

@@ -17,6 +17,7 @@ __all__ = [
     'HEAD',
     'BACKEND_COL',
     'PROFILES',
+    'QUALITY_GATES',
     'VISUAL',
     'criteria',
     'thresholds',
@@ -46,6 +47,7 @@ BACKEND_COL = {
     'face_presence': 'face_backend',
 }
 PROFILES = ('talkvid', 'strict', 'seed001')
+QUALITY_GATES = {'blur_max': 'quality_blur', 'noise_max': 'quality_noise', 'blocking_max': 'quality_blocking'}
 
 
 def criteria(cfg: dict, definition: str, profile: str | None = None) -> tuple[list[str], dict[str, dict]]:
@@ -93,7 +95,12 @@ def criterion_margin(scores: pd.DataFrame, c: str, th: dict, definition: str) ->
         return np.full(n, np.inf)
     col = lambda k: scores[k] if k in scores else pd.Series([np.nan] * n, index=scores.index)
     if c == 'quality':
-        return _slack(col('dover_score'), th.get('min'), th.get('max'))
+        m = _slack(col('dover_score'), th.get('min'), th.get('max'))
+        for k, v in QUALITY_GATES.items():  # the offline backend's named distortions (26_quality), when given
+            if th.get(k) is not None:
+                g = _slack(col(v), hi=th[k])
+                m = np.where(np.isnan(m) | np.isnan(g), np.nan, np.minimum(m, g))
+        return m
     if c == 'motion':
         m = _slack(col(f'cotracker_ratio_{definition}'), th.get('min'), th.get('max'))
         if th.get('jitter_max') is None:
@@ -322,7 +329,8 @@ def score_text(row: pd.Series, c: str, th: dict, definition: str) -> str:
     "A clip's score on a criterion beside its thresholds, as a short label."
     num = lambda k: float(row[k]) if k in row and pd.notna(row[k]) else float('nan')
     if c == 'quality':
-        return f"dover_score {num('dover_score'):.2f} (min {th.get('min')})"
+        gates = ''.join(f", {v[8:]} {num(v):.2f} (max {th[k]})" for k, v in QUALITY_GATES.items() if k in th)
+        return f"dover_score {num('dover_score'):.2f} (min {th.get('min')}){gates}"
     if c == 'motion':
         return f"ρ {num(f'cotracker_ratio_{definition}'):.3f} (keep {th.get('min')}–{th.get('max')})"
     if c in HEAD:

@@ -25,6 +25,8 @@ __all__ = [
     'noise_sigma',
     'offline_quality',
     'blur_laplacian',
+    'edge_spread',
+    'block_edges',
     'dover_indices',
     'fragments',
     'dover_views',
@@ -144,6 +146,50 @@ def blur_laplacian(gray: np.ndarray, size: int = 224) -> float:
     return float(cv2.Laplacian(cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA), cv2.CV_64F).var())
 
 
+# %% ../nbs/26_quality.ipynb #q7dist02
+def _grad(x: np.ndarray) -> np.ndarray:
+    return cv2.magnitude(cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3))
+
+
+def edge_spread(
+    gray: np.ndarray,  # uint8 grey frame
+    reblur: float = 2.0,  # sigma of the second blur
+    pct: float = 5.0,  # percentile of the edges' spread kept (low: the sharpest edges)
+) -> float:
+    "Gaussian spread (px) of the frame's sharpest edges by the re-blur gradient ratio (NaN: fewer than 50 edges)."
+    g = np.asarray(gray, np.float32)
+    g1, g2 = _grad(g), _grad(cv2.GaussianBlur(g, (0, 0), reblur))
+    e = (cv2.Canny(np.asarray(gray, np.uint8), 50, 120) > 0) & (g1 > 20)
+    r = g1[e] / np.maximum(g2[e], 1e-6)
+    r = r[r > 1.0001]
+    if r.size < 50:
+        return float('nan')
+    return float(np.percentile(reblur / np.sqrt(r * r - 1), pct))
+
+
+def block_edges(
+    gray: np.ndarray,  # uint8 grey frame
+    period: float = 16.0,  # block size in this frame's pixels (16: x264 macroblocks at the encoded size)
+    step_min: float = 1.0,  # grey levels across a segment that count as a step
+    flat: float = 0.5,  # both sides must change less than this share of the step
+) -> float:
+    "Share of the block grid's segments (both directions) that are block edges: a step between flat sides."
+    g = np.asarray(gray, np.float32)
+    out = []
+    for img in (g, g.T):
+        H, W = img.shape
+        n = max(int(round(period)), 4)
+        xs = np.round(np.arange(period, W - 2, period)).astype(int)
+        if not len(xs) or H < n:
+            return float('nan')
+        a = img[: H // n * n]
+        seg = lambda d: np.abs(d).reshape(-1, n, len(xs)).mean(1)  # mean over each n-pixel segment
+        step = seg(a[:, xs] - a[:, xs - 1])
+        left, right = seg(a[:, xs - 1] - a[:, xs - 2]), seg(a[:, xs + 1] - a[:, xs])
+        out.append(((step >= step_min) & (left <= flat * step) & (right <= flat * step)).mean())
+    return float(np.mean(out))
+
+
 # %% ../nbs/26_quality.ipynb #e83c602c
 DOVER_SETS = ('livevqc', 'kv1k', 'ltest', 'l1080p', 'ytugc')
 _MEAN = np.array([123.675, 116.28, 103.53], np.float32)
@@ -261,14 +307,20 @@ def quality_backend(cfg: dict) -> str:  # the `score.quality` section
 
 
 class BrisqueQuality(Scorer):
-    "Offline quality on DOVER's 0–10 scale: BRISQUE, exposure and noise of the frames sampled every `step`."
+    """Offline quality on DOVER's 0–10 scale (BRISQUE, exposure and noise) and the named distortions (edge spread,
+    block edges) of the frames sampled every `step`."""
 
     name = 'quality'
-    version = 'BRISQUE (LIVE SVR, brisque wheel) + exposure + noise (wavelet MAD)'
+    version = 'BRISQUE (LIVE SVR, brisque wheel) + exposure + noise (wavelet MAD) + edge spread + block edges'
 
-    def __init__(self, step: int):
-        self.step = step
-        self.brisque, self.luma, self.noise, self.blur = [], [], [], []
+    def __init__(
+        self,
+        step: int,
+        short_side: int,  # the analysis short side (`score.short_side`): edge spread is given at that size
+        native: tuple[int, int] | None = None,  # the clip's encoded (width, height): where its block grid lies
+    ):
+        self.step, self.short_side, self.native = step, short_side, native
+        self.brisque, self.luma, self.noise, self.blur, self.spread, self.blocks = [], [], [], [], [], []
 
     def update(self, chunk):
         for f in chunk:
@@ -278,14 +330,20 @@ class BrisqueQuality(Scorer):
             self.brisque.append(cached_brisque()(f.gray))
             self.luma.append(float(f.gray.mean()))
             self.noise.append(noise_sigma(f.gray))
+            self.spread.append(edge_spread(f.gray) * self.short_side / min(f.gray.shape))
+            scale = f.gray.shape[1] / self.native[0] if self.native else 1.0  # analysis / encoded width
+            self.blocks.append(block_edges(f.gray, 16.0 * scale))
 
     def result(self) -> dict:
         brisque, luma, noise = (float(np.mean(v)) for v in (self.brisque, self.luma, self.noise))
+        med = lambda v: float(np.nanmedian(v)) if np.isfinite(v).any() else float('nan')
         return dict(
             dover_score=offline_quality(brisque, luma, noise),
             quality_brisque=brisque,
             quality_luma=luma,
             quality_noise=noise,
+            quality_blur=med(self.spread),
+            quality_blocking=med(self.blocks),
             quality_backend='brisque',
             quality_version=self.version,
             blur_laplacian=float(np.mean(self.blur)),
@@ -323,7 +381,13 @@ def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
     q = cfg['quality']
     step = max(int(round(clip['fps'] / float(q['sample_fps']))), 1)
     if quality_backend(q) == 'brisque':
-        return BrisqueQuality(step)
+        native = None
+        if clip.get('path'):
+            from talkvid_nb.media import probe
+
+            p = probe(clip['path'])
+            native = (p['width'], p['height'])
+        return BrisqueQuality(step, int(cfg['short_side']), native)
     return DoverQuality(q['dover_onnx'], q['dover_stats'], step)
 
 
