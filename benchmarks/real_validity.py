@@ -515,7 +515,8 @@ def folder_verdicts(real: Path, work: Path, out: Path, n_workers: int) -> list[s
         + (f"; rejected: {', '.join(f'{r.file} ({r.reason})' for r in rej.itertuples())}" if len(rej) else '')
         + '.',
         '',
-        '![A frame of each clean base beside its verdict](real_folder_clean.png)',
+        'A frame of each clean base beside its verdict: `real_folder_clean.png` beside this report, written by the'
+        ' benchmark and never committed (frames of real clips).',
     ]
 
 
