@@ -386,32 +386,20 @@ def write_sync(clips: pd.DataFrame, work: Path, out: Path) -> list[str]:
     return md
 
 
-QUALITY_COPIES = [('none', None), ('blur', 2.0), ('noise', 12.0), ('compression', 40)]  # the mildest quality defects
-
-
 def _quality_copies(args) -> list[dict]:
-    "One unseen clip and its mildest quality defects, each cut as the segment stage cuts, scored by the quality scorer."
+    "One unseen clip and its mildest quality defects (`ladder.quality_copies`), scored by the quality scorer."
     path, tmp, max_s = args
     from talkvid_nb.core import stage_params
-    from talkvid_nb.ladder import apply_defect
-    from talkvid_nb.media import cut, iter_frames, load_audio, write_video
-    from talkvid_nb.quality import make_scorer
-    from talkvid_nb.score import decode_chunks
+    from talkvid_nb.ladder import quality_copies
+    from talkvid_nb.quality import quality_of
 
-    cfg, name = stage_params('score'), Path(path).name
-    frames = np.stack([f for _, f in iter_frames(path, short_side=512, fps=25.0, upscale=False, end=max_s)])
-    audio = load_audio(path, 16000, end=max_s)
+    cfg = stage_params('score')
     rows = []
-    for defect, strength in QUALITY_COPIES:
-        f, a, crf = apply_defect(defect, strength, frames, audio, name, None, 25.0, 16000)
-        src, clip = Path(tmp) / f'{name}_{defect}.mp4', Path(tmp) / f'{name}_{defect}_clip.mp4'
-        write_video(src, f, 25.0, a if len(a) else None, 16000, crf=crf)
-        cut(src, clip, 0.0, len(f) / 25.0)  # the segment stage's re-encode (CRF 23)
-        q = make_scorer(cfg, dict(path=str(clip), fps=25.0, duration=len(f) / 25.0), {})
-        for chunk in decode_chunks(str(clip), cfg):
-            q.update(chunk)
-        r = q.result()
-        rows.append(dict(file=name, defect=defect, strength=strength, **{k: r[k] for k in QUALITY_COLS}))
+    for c in quality_copies(path, tmp, max_s):
+        r = quality_of(c['path'], cfg)
+        rows.append(
+            dict(file=Path(path).name, defect=c['defect'], strength=c['strength'], **{k: r[k] for k in QUALITY_COLS})
+        )
     return rows
 
 

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .media import delay_audio, iter_frames, load_audio, write_video
+from .media import cut, delay_audio, iter_frames, load_audio, write_video
 
 # %% auto #0
-__all__ = ['LADDER', 'SAMPLE_BASES', 'real_bases', 'apply_defect', 'face_box', 'build_ladder']
+__all__ = ['LADDER', 'SAMPLE_BASES', 'real_bases', 'apply_defect', 'face_box', 'build_ladder', 'quality_copies']
 
 # %% ../nbs/09_ladder.ipynb #c1fc3d94
 LADDER = {  # defect -> (criterion that must reject it, strengths: mild first)
@@ -190,3 +190,26 @@ def build_ladder(
     labels = pd.DataFrame(rows)
     labels[['file', 'person_id']].to_csv(out / 'metadata.csv', index=False)  # the folder source's sidecar
     return labels
+
+
+# %% ../nbs/09_ladder.ipynb #qcopies2
+def quality_copies(
+    path: str | Path,  # a real clip
+    out: str | Path,  # folder the copies are written to
+    max_s: float = 6.0,  # seconds of the clip used
+    fps: float = 25.0,
+    sr: int = 16000,
+) -> list[dict]:
+    "The clip and its mildest quality defects, cut as the segment stage cuts: rows of defect, strength, path."
+    out, name = Path(out), Path(path).stem
+    frames = np.stack([f for _, f in iter_frames(path, short_side=512, fps=fps, upscale=False, end=max_s)])
+    audio = load_audio(path, sr, end=max_s)
+    rows = []
+    for d, s in [('none', None)] + [(d, v[1][0]) for d, v in LADDER.items() if v[0] == 'quality']:
+        f, a, crf = apply_defect(d, s, frames, audio, name, None, fps, sr)
+        src, clip = out / f'{name}__{d}_src.mp4', out / f'{name}__{d}.mp4'
+        write_video(src, f, fps, a if len(a) else None, sr, crf=crf)
+        cut(src, clip, 0.0, len(f) / fps, fps=fps, sr=sr)
+        src.unlink()
+        rows.append(dict(defect=d, strength=s, path=str(clip)))
+    return rows

@@ -38,6 +38,7 @@ __all__ = [
     'quality_backend',
     'BrisqueQuality',
     'DoverQuality',
+    'quality_of',
     'make_scorer',
     'degrade',
     'quality_ladder',
@@ -170,7 +171,7 @@ def edge_spread(
 def block_edges(
     gray: np.ndarray,  # uint8 grey frame
     period: float = 16.0,  # block size in this frame's pixels (16: x264 macroblocks at the encoded size)
-    step_min: float = 1.0,  # grey levels across a segment that count as a step
+    step_min: float = 2.0,  # grey levels across a segment that count as a (visible) step
     flat: float = 0.5,  # both sides must change less than this share of the step
 ) -> float:
     "Share of the block grid's segments (both directions) that are block edges: a step between flat sides."
@@ -374,6 +375,17 @@ class DoverQuality(Scorer):
             quality_version=self.version,
             blur_laplacian=float(np.mean(self.blur)),
         )
+
+
+def quality_of(path, cfg: dict) -> dict:  # the `score` section
+    "The quality scorer's columns of one clip file, decoded as the score stage decodes it."
+    from talkvid_nb.media import probe
+    from talkvid_nb.score import decode_chunks
+
+    q = make_scorer(cfg, dict(path=str(path), fps=float(cfg['fps']), duration=probe(path)['duration']), {})
+    for chunk in decode_chunks(str(path), cfg):
+        q.update(chunk)
+    return q.result()
 
 
 def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
