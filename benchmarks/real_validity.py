@@ -587,14 +587,7 @@ def main():
     work, out = Path(a.work), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     if a.sync_only:  # the sync section of summary.md replaced, the rest as the last full run left it
-        md = write_sync(pd.read_csv(out / 'clips.csv'), work, out)
-        old = (out / 'summary.md').read_text() if (out / 'summary.md').exists() else ''
-        head, sep, tail = old.partition(md[0])
-        rest = tail[tail.find('\n## Calibration') :] if sep and '\n## Calibration' in tail else ''
-        if not sep:
-            head, rest = old.partition('## Calibration')[0], '\n' + ''.join(old.partition('## Calibration')[1:])
-        (out / 'summary.md').write_text(head + '\n'.join(md) + '\n' + rest)
-        print('\n'.join(md))
+        splice(out / 'summary.md', write_sync(pd.read_csv(out / 'clips.csv'), work, out))
         return
     if a.folder_only or a.quality_unseen:  # those sections of summary.md replaced, the rest as the last run left it
         if a.folder_only:
