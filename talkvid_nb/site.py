@@ -120,6 +120,7 @@ REAL_PAGES = [  # (reports folder, markdown report, title): the benchmarks on re
     ('real_validity', 'summary.md', 'Real-footage validity'),
     ('real_curation', 'summary.md', 'The curation experiment on real footage'),
     ('faces', 'backends.md', 'Face backends on real clips'),
+    ('sync_scatter', 'summary.md', "Lip sync: how far one real clip's offset can be trusted"),
 ]
 
 
