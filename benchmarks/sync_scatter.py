@@ -114,13 +114,6 @@ def mouth_pixels(path: str, landmarks: np.ndarray, n: int) -> np.ndarray:
     return X
 
 
-def pca(X: np.ndarray, k: int) -> tuple:
-    "Mean and a projection onto the first k principal axes at unit variance."
-    mu = X.mean(0)
-    _, S, Vt = np.linalg.svd(X - mu, full_matrices=False)
-    return mu, Vt[:k].T / (S[:k] / np.sqrt(len(X)))
-
-
 def with_pixels(c: dict, proj: tuple) -> np.ndarray:
     "The mouth signal with the patch's principal components and their change appended."
     y = (c['pixels'] - proj[0]) @ proj[1]
@@ -221,6 +214,7 @@ def main():
     from talkvid_nb.sync import (
         AVMap,
         AVMapSync,
+        _whiten,
         audio_windows,
         example_audio,
         fit_av_maps,
@@ -280,7 +274,7 @@ def main():
             c = clips[v]
             read('map', v, lambda k: m.maps['blendshapes'].distances(c['mouth'], c['aws'][k], vs, mo))
         X = np.vstack([clips[v]['pixels'][np.isfinite(clips[v]['pixels']).all(1)] for v in tr])
-        proj = pca(X[::2], 32)
+        proj = _whiten(X[::2], 32, 0.0)  # the map's own principal-axes helper, no ridge
         mp = AVMap.fit([(with_pixels(clips[v], proj), clips[v]['aws'][0]) for v in tr], **fit_kw)
         for v in ev:
             c = clips[v]
