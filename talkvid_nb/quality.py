@@ -382,19 +382,22 @@ def quality_of(path, cfg: dict) -> dict:  # the `score` section
     from talkvid_nb.media import probe
     from talkvid_nb.score import decode_chunks
 
-    q = make_scorer(cfg, dict(path=str(path), fps=float(cfg['fps']), duration=probe(path)['duration']), {})
+    p = probe(path)  # once: its duration, and the native size `make_scorer` would otherwise probe for
+    clip = dict(path=str(path), fps=float(cfg['fps']), duration=p['duration'], width=p['width'], height=p['height'])
+    q = make_scorer(cfg, clip, {})
     for chunk in decode_chunks(str(path), cfg):
         q.update(chunk)
     return q.result()
 
 
 def make_scorer(cfg: dict, clip: dict, built: dict) -> Scorer:
-    "The quality scorer of the `score` section's backend for a clip (dict of path, fps, duration)."
+    """The quality scorer of the `score` section's backend for a clip (dict of path, fps, duration; its native
+    width and height when known, else the file is probed for them)."""
     q = cfg['quality']
     step = max(int(round(clip['fps'] / float(q['sample_fps']))), 1)
     if quality_backend(q) == 'brisque':
-        native = None
-        if clip.get('path'):
+        native = (clip['width'], clip['height']) if clip.get('width') and clip.get('height') else None
+        if native is None and clip.get('path'):
             from talkvid_nb.media import probe
 
             p = probe(clip['path'])

@@ -267,6 +267,8 @@ def score_clip(
     fps = float(cfg['fps'])
     duration = float(row.get('duration') or probe(row['path'])['duration'])
     clip = dict(path=row['path'], fps=fps, duration=duration)
+    if pd.notna(row.get('width')) and pd.notna(row.get('height')):  # the clip's size as the segment stage wrote it
+        clip.update(width=int(row['width']), height=int(row['height']))
     mode = cfg['mode']
     if mode not in ('full', 'cascade') or (mode == 'cascade' and filt is None):
         raise ValueError(f'score.mode must be full | cascade (which needs the filter section), not {mode!r}')
